@@ -1,0 +1,1 @@
+#include <kafkio/protocol/src.hpp>
