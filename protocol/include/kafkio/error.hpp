@@ -14,8 +14,9 @@
 
 namespace kafkio {
 
-// Kafka broker error codes. Only a few are named here for use in code; every code in the table has a name and a
-// message via kafka_category().message(), including codes without an enumerator.
+// Kafka broker error codes, sorted by code. Only the codes the producer (idempotent and transactional) acts on are
+// named here; every code in detail/kafka_error_table.hpp has a name and a message via kafka_category().message(),
+// including codes without an enumerator. Enumerator names are Kafka's names in lower case.
 enum class kafka_errc : std::int16_t {
   unknown_server_error = -1,
   none = 0,
@@ -30,28 +31,47 @@ enum class kafka_errc : std::int16_t {
   replica_not_available = 9,
   message_too_large = 10,
   network_exception = 13,
+  coordinator_load_in_progress = 14,
+  coordinator_not_available = 15,
+  not_coordinator = 16,
+  invalid_topic_exception = 17,
   record_list_too_large = 18,
   not_enough_replicas = 19,
   not_enough_replicas_after_append = 20,
   invalid_required_acks = 21,
   topic_authorization_failed = 29,
+  group_authorization_failed = 30,
   cluster_authorization_failed = 31,
   invalid_timestamp = 32,
   unsupported_sasl_mechanism = 33,
   illegal_sasl_state = 34,
   unsupported_version = 35,
   invalid_request = 42,
+  unsupported_for_message_format = 43,
   out_of_order_sequence_number = 45,
   duplicate_sequence_number = 46,
   invalid_producer_epoch = 47,
+  invalid_txn_state = 48,
+  invalid_producer_id_mapping = 49,
+  invalid_transaction_timeout = 50,
+  concurrent_transactions = 51,
+  transaction_coordinator_fenced = 52,
+  transactional_id_authorization_failed = 53,
+  kafka_storage_error = 56,
   sasl_authentication_failed = 58,
   unknown_producer_id = 59,
-  kafka_storage_error = 56,
+  listener_not_found = 72,
   fenced_leader_epoch = 74,
   unknown_leader_epoch = 75,
   unsupported_compression_type = 76,
   invalid_record = 87,
+  throttling_quota_exceeded = 89,
+  producer_fenced = 90,
   unknown_topic_id = 100,
+  inconsistent_topic_id = 103,
+  transactional_id_not_found = 105,
+  transaction_abortable = 120,
+  rebootstrap_required = 129,
 };
 
 // Errors kafkio itself detects.
