@@ -9,3 +9,4 @@
 #define KAFKIO_SOURCE
 
 // Each compiled component adds its .ipp here.
+#include <kafkio/protocol/impl/crc32c.ipp>
