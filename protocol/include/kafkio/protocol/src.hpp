@@ -10,3 +10,4 @@
 
 // Each compiled component adds its .ipp here.
 #include <kafkio/protocol/impl/crc32c.ipp>
+#include <kafkio/protocol/impl/compression.ipp>
