@@ -31,8 +31,10 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 
 // A decimal integer like Java's Long.parseLong: optional sign, digits only, no overflow.
 inline std::optional<std::int64_t> parse_integer(std::string_view s) noexcept {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty() || s.front() == '+') return std::nullopt;
+  if (!s.empty() && s.front() == '+') {
+    s.remove_prefix(1);
+    if (s.empty() || s.front() == '-') return std::nullopt;  // "+-5"
+  }
   std::int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;

@@ -257,7 +257,7 @@ inline config_result producer_config::parse(const property_list& properties) {
     } else if (key == "compression.level") {
       auto v = parse_integer(value);
       if (!v || *v < std::numeric_limits<int>::min() || *v > std::numeric_limits<int>::max())
-        return fail(invalid_value(key, value, "an integer level for compression.type"));
+        return fail(invalid_value(key, value, "an integer (the level for compression.type)"));
       generic_level = static_cast<int>(*v);
     } else if (auto codec = codec_of_level_key(key)) {
       // Java validates each codec's level whether or not that codec is selected.
