@@ -58,6 +58,7 @@ TEST(ProducerConfig, DefaultsFollowTheJavaClient) {
   EXPECT_EQ(c.buffer_memory, 33554432);
   EXPECT_EQ(c.max_request_size, 1048576);
   EXPECT_EQ(c.metadata_max_age, milliseconds(300000));
+  EXPECT_EQ(c.max_block, milliseconds(60000));
   EXPECT_EQ(c.partitioner, partitioner_type::murmur2_sticky);
   EXPECT_EQ(c.socket_connection_setup_timeout, milliseconds(10000));
   EXPECT_EQ(c.reconnect_backoff, milliseconds(50));
@@ -101,6 +102,7 @@ TEST(ProducerConfig, ParsesEveryKey) {
       {"buffer.memory", "67108864"},
       {"max.request.size", "2097152"},
       {"metadata.max.age.ms", "60000"},
+      {"max.block.ms", "0"},
       {"partitioner", "round_robin"},
       {"security.protocol", "sasl_plaintext"},
       {"sasl.mechanism", "SCRAM-SHA-512"},
@@ -131,6 +133,7 @@ TEST(ProducerConfig, ParsesEveryKey) {
   EXPECT_EQ(c.buffer_memory, 67108864);
   EXPECT_EQ(c.max_request_size, 2097152);
   EXPECT_EQ(c.metadata_max_age, milliseconds(60000));
+  EXPECT_EQ(c.max_block, milliseconds(0));
   EXPECT_EQ(c.partitioner, partitioner_type::round_robin);
   EXPECT_EQ(c.security_protocol, security_protocol_type::sasl_plaintext);
   EXPECT_EQ(c.sasl_mechanism, sasl_mechanism_type::scram_sha_512);
@@ -200,6 +203,7 @@ TEST(ProducerConfig, BadValuesNameKeyValueAndRange) {
       {"buffer.memory", "-1", "invalid value '-1' for buffer.memory: expected an integer in [0, " + int64 + "]"},
       {"max.request.size", "1MB", "invalid value '1MB' for max.request.size: expected an integer in [0, " + int32 + "]"},
       {"metadata.max.age.ms", "-1", "invalid value '-1' for metadata.max.age.ms: expected an integer in [0, " + int64 + "]"},
+      {"max.block.ms", "-1", "invalid value '-1' for max.block.ms: expected an integer in [0, " + int64 + "]"},
       {"socket.connection.setup.timeout.ms", "-1",
        "invalid value '-1' for socket.connection.setup.timeout.ms: expected an integer in [0, " + int64 + "]"},
       {"reconnect.backoff.ms", "-1", "invalid value '-1' for reconnect.backoff.ms: expected an integer in [0, " + int64 + "]"},
@@ -552,7 +556,7 @@ TEST(ProducerConfigProperties, EffectiveValuesAndHiddenPassword) {
   // Every key is written once; of the four level keys only the selected codec's (when a level is set).
   std::set<std::string> keys;
   for (const auto& [k, v] : props) EXPECT_TRUE(keys.insert(k).second) << "duplicate " << k;
-  EXPECT_EQ(keys.size(), 26u);
+  EXPECT_EQ(keys.size(), 27u);
 }
 
 TEST(ProducerConfigProperties, UnvalidatedConfigShowsResolvedValues) {

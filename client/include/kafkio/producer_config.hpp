@@ -101,6 +101,9 @@ struct producer_config {
   std::int32_t max_request_size = 1048576;
   // metadata.max.age.ms — refresh metadata at least this often.
   milliseconds metadata_max_age{300000};
+  // max.block.ms — how long async_send() may wait (asynchronously: the calling thread never blocks) for its topic's
+  // metadata or for buffer space before the record fails.
+  milliseconds max_block{60000};
   // partitioner (kafkio's own key; Java has partitioner.class).
   partitioner_type partitioner = partitioner_type::murmur2_sticky;
   // socket.connection.setup.timeout.ms — TCP connect (and SASL) per attempt.

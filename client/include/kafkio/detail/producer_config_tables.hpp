@@ -77,8 +77,8 @@ struct integer_property {
 using ms = std::chrono::milliseconds;
 
 // Ranges are the Java client's (ConfigDef validators; INT fields cannot exceed int32), except where noted.
-inline const std::array<integer_property, 15>& integer_properties() {
-  static const std::array<integer_property, 15> table{{
+inline const std::array<integer_property, 16>& integer_properties() {
+  static const std::array<integer_property, 16> table{{
       {"linger.ms", 0, int64_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.linger.count(); },
        [](producer_config& c, std::int64_t v) { c.linger = ms(v); }},
       {"batch.size", 0, int32_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.batch_size; },
@@ -111,6 +111,8 @@ inline const std::array<integer_property, 15>& integer_properties() {
       {"metadata.max.age.ms", 0, int64_max,
        [](const producer_config& c) -> std::optional<std::int64_t> { return c.metadata_max_age.count(); },
        [](producer_config& c, std::int64_t v) { c.metadata_max_age = ms(v); }},
+      {"max.block.ms", 0, int64_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.max_block.count(); },
+       [](producer_config& c, std::int64_t v) { c.max_block = ms(v); }},
       // Java has no validator here; a negative connect timeout means nothing, so kafkio requires >= 0.
       {"socket.connection.setup.timeout.ms", 0, int64_max,
        [](const producer_config& c) -> std::optional<std::int64_t> { return c.socket_connection_setup_timeout.count(); },
@@ -231,7 +233,6 @@ inline constexpr unsupported_key unsupported_java_keys[] = {
     {"value.serializer", "records are bytes; serialize before send()"},
     {"partitioner.class", "use 'partitioner' (default, murmur2_random, round_robin, random)"},
     {"interceptor.classes", "there are no interceptors"},
-    {"max.block.ms", "send() never blocks; a full buffer completes the handler with queue_full"},
     {"sasl.jaas.config", "use 'sasl.username' and 'sasl.password'"},
     {"ssl.truststore.location", "TLS is not supported"},
     {"ssl.keystore.location", "TLS is not supported"},
