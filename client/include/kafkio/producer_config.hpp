@@ -106,7 +106,7 @@ struct producer_config {
   milliseconds max_block{60000};
   // partitioner (kafkio's own key; Java has partitioner.class).
   partitioner_type partitioner = partitioner_type::murmur2_sticky;
-  // socket.connection.setup.timeout.ms — TCP connect (and SASL) per attempt.
+  // socket.connection.setup.timeout.ms — time allowed for one connection attempt.
   milliseconds socket_connection_setup_timeout{10000};
   // reconnect.backoff.ms, reconnect.backoff.max.ms — exponential backoff between connection attempts to a broker.
   milliseconds reconnect_backoff{50};
