@@ -19,7 +19,8 @@
 //
 // Reuse: every codec context (zlib deflate/inflate streams, LZ4F contexts, zstd CCtx/DCtx) is created once per
 // thread (thread_local) and reset between calls, so steady-state compression allocates nothing beyond growing the
-// caller's buffer. snappy needs no context.
+// caller's buffer. The exception is snappy: libsnappy 1.1.9 allocates its small working memory inside every
+// RawCompress call (one per 32 KiB block) and offers no way to reuse it.
 #pragma once
 
 #include <kafkio/protocol/wire.hpp>
