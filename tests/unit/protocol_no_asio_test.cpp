@@ -4,11 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -24,9 +25,28 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
-const std::regex& forbidden_include() {
-  static const std::regex re(R"re(#\s*include\s*[<"]\s*(boost|asio)[/.>"])re", std::regex::icase);
-  return re;
+// True for `#include <boost/...>`, `# include "asio.hpp"` and the like (case-insensitive). Hand-rolled rather than
+// std::regex, which trips GCC 12's -Wmaybe-uninitialized under the sanitizers.
+bool includes_asio_or_boost(std::string_view line) {
+  auto skip_space = [&](std::size_t i) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    return i;
+  };
+  auto i = skip_space(0);
+  if (i >= line.size() || line[i] != '#') return false;
+  i = skip_space(i + 1);
+  if (line.substr(i, 7) != "include") return false;
+  i = skip_space(i + 7);
+  if (i >= line.size() || (line[i] != '<' && line[i] != '"')) return false;
+  i = skip_space(i + 1);
+  std::string rest;
+  for (char c : line.substr(i)) rest += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view name : {"boost", "asio"}) {
+    if (rest.compare(0, name.size(), name) != 0) continue;
+    char after = rest.size() > name.size() ? rest[name.size()] : '\0';
+    if (after == '/' || after == '.' || after == '>' || after == '"') return true;
+  }
+  return false;
 }
 
 bool is_cpp_source(const fs::path& p) {
@@ -39,7 +59,6 @@ bool is_cpp_source(const fs::path& p) {
 TEST(ProtocolNoAsio, NoAsioOrBoostIncludeUnderProtocol) {
   const auto root = protocol_dir();
   ASSERT_TRUE(fs::is_directory(root)) << root << " not found; is __FILE__ an absolute path?";
-  const auto& forbidden = forbidden_include();
   std::size_t scanned = 0;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
     if (!entry.is_regular_file() || !is_cpp_source(entry.path())) continue;
@@ -47,7 +66,7 @@ TEST(ProtocolNoAsio, NoAsioOrBoostIncludeUnderProtocol) {
     std::istringstream lines(read_file(entry.path()));
     std::string line;
     for (int n = 1; std::getline(lines, line); ++n)
-      EXPECT_FALSE(std::regex_search(line, forbidden)) << entry.path().string() << ":" << n << ": " << line;
+      EXPECT_FALSE(includes_asio_or_boost(line)) << entry.path().string() << ":" << n << ": " << line;
   }
   // wire.hpp, the generated messages, request.hpp...: a scan that found nothing would prove nothing.
   EXPECT_GT(scanned, 20u);
@@ -61,10 +80,11 @@ TEST(ProtocolNoAsio, ProtocolTargetDoesNotLinkBoost) {
 }
 
 TEST(ProtocolNoAsio, TheScanWouldCatchAnInclude) {
-  const auto& forbidden = forbidden_include();
-  EXPECT_TRUE(std::regex_search("#include <boost/asio.hpp>", forbidden));
-  EXPECT_TRUE(std::regex_search("#  include \"asio/ip/tcp.hpp\"", forbidden));
-  EXPECT_TRUE(std::regex_search("#include <asio.hpp>", forbidden));
-  EXPECT_FALSE(std::regex_search("#include <kafkio/protocol/wire.hpp>", forbidden));
-  EXPECT_FALSE(std::regex_search("// no boost here", forbidden));
+  EXPECT_TRUE(includes_asio_or_boost("#include <boost/asio.hpp>"));
+  EXPECT_TRUE(includes_asio_or_boost("  #  include \"asio/ip/tcp.hpp\""));
+  EXPECT_TRUE(includes_asio_or_boost("#include <asio.hpp>"));
+  EXPECT_TRUE(includes_asio_or_boost("#include <Boost/system/error_code.hpp>"));
+  EXPECT_FALSE(includes_asio_or_boost("#include <kafkio/protocol/wire.hpp>"));
+  EXPECT_FALSE(includes_asio_or_boost("#include <boosted.hpp>"));
+  EXPECT_FALSE(includes_asio_or_boost("// #include <boost/asio.hpp> is not allowed here"));
 }
