@@ -194,7 +194,8 @@ class mock_cluster {
         buffer_.erase(0, eol + 1);
         return line;
       }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      using std::chrono::milliseconds;
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) throw std::runtime_error("mock cluster: no reply within the timeout");
       pollfd p{from_child_, POLLIN, 0};
       const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
