@@ -1,0 +1,256 @@
+// producer_engine: broker connections (connect, ApiVersions negotiation), metadata, and the idempotent producer id.
+#pragma once
+
+namespace kafkio::detail {
+
+inline producer_engine::link& producer_engine::link_for(std::int32_t node_id) {
+  auto& l = links_[node_id];
+  if (l.host.empty()) {
+    l.node_id = node_id;
+    if (const auto* b = metadata_.broker(node_id)) {
+      l.host = b->host;
+      l.port = std::to_string(b->port);
+    }
+  }
+  return l;
+}
+
+inline producer_engine::link* producer_engine::any_ready_link() {
+  link* best = nullptr;
+  for (auto& [id, l] : links_)  // the least loaded ready connection, like the Java client's leastLoadedNode
+    if (l.st == link::state::ready && (!best || l.conn->awaiting_response() < best->conn->awaiting_response()))
+      best = &l;
+  return best;
+}
+
+inline void producer_engine::ensure_connected(link& l, clock::time_point now) {
+  if (l.st != link::state::down || closed_ || l.host.empty()) return;
+  if (now < l.reconnect_at) return schedule(l.reconnect_at);
+  l.st = link::state::connecting;
+  l.conn = std::make_shared<connection>(ex_, l.host, l.port, cfg_.max_frame_size);
+  auto conn = l.conn;
+  auto id = l.node_id;
+  conn->async_connect(cfg_.socket_connection_setup_timeout, [self = shared_from_this(), conn, id](std::error_code ec) {
+    auto it = self->links_.find(id);
+    if (it == self->links_.end() || it->second.conn != conn) return;  // superseded
+    self->on_connected(it->second, ec);
+  });
+}
+
+inline void producer_engine::on_connected(link& l, std::error_code ec) {
+  if (ec) return on_link_down(l, ec);
+  l.st = link::state::handshaking;
+  send_api_versions(l, 4 /* ApiVersions v4: the highest kafkio speaks; brokers without it answer in v0 */);
+}
+
+inline void producer_engine::send_api_versions(link& l, std::int16_t version) {
+  protocol::byte_buffer frame;
+  auto corr = next_correlation_id();
+  encode_api_versions_request(frame, version, {corr, &cfg_.client_id});
+  send_request(l, std::move(frame), corr, true, [this, version](link& l, std::error_code ec, protocol::bytes_view f) {
+    if (ec) return on_link_down(l, ec);
+    protocol::api_versions_response r;
+    auto dec = detail::decode_api_versions_response(f, version, r);
+    if (!dec) {
+      if (auto retry = protocol::api_versions_retry_version(r, version)) return send_api_versions(l, *retry);
+    }
+    if (dec || r.error_code) return on_link_down(l, dec ? dec : kafka_error(r.error_code));
+    l.versions = protocol::negotiate(r);
+    if (!l.versions.supports(protocol::api_key::produce) || !l.versions.supports(protocol::api_key::metadata)) {
+      log(log_level::error, "broker " + l.host + ":" + l.port + " supports no Produce/Metadata version kafkio speaks");
+      return on_link_down(l, make_error_code(client_errc::unsupported_version));
+    }
+    l.st = link::state::ready;
+    l.failures = 0;
+    l.stats.connected = true;
+    log(log_level::debug, "connected to " + l.host + ":" + l.port + " (node " + std::to_string(l.node_id) + ")");
+    wake();
+  });
+}
+
+// Sends a request on a link; `cb(link&, ec, frame)` runs with the response, or with the error that closed the
+// connection (after which the link is already marked down). Returns false if the link has no connection.
+template <class Callback>
+inline bool producer_engine::send_request(link& l, protocol::byte_buffer frame, std::int32_t correlation_id,
+                                          bool expect_response, Callback cb) {
+  if (!l.conn || l.conn->is_closed()) return false;
+  ++l.stats.requests_sent;
+  auto id = l.node_id;
+  auto conn = l.conn;
+  auto sent_at = clock::now();
+  conn->send(std::move(frame), correlation_id, expect_response, sent_at + cfg_.request_timeout,
+             [self = shared_from_this(), id, conn, sent_at, cb = std::move(cb)](std::error_code ec,
+                                                                                 protocol::bytes_view f) mutable {
+               auto& l = self->links_[id];
+               if (!ec) {
+                 ++l.stats.responses_received;
+                 auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - sent_at);
+                 l.stats.last_round_trip = rtt;
+                 l.stats.average_round_trip = l.stats.average_round_trip.count() == 0
+                                                  ? rtt
+                                                  : (l.stats.average_round_trip * 7 + rtt) / 8;
+               } else if (l.conn == conn && l.st != link::state::down) {
+                 self->on_link_down(l, ec);
+               }
+               cb(l, ec, f);
+             });
+  return true;
+}
+
+inline void producer_engine::on_link_down(link& l, std::error_code ec) {
+  if (l.st == link::state::down && !l.conn) return;
+  log(closed_ ? log_level::debug : log_level::warning,
+      "connection to " + l.host + ":" + l.port + " lost: " + ec.message());
+  l.st = link::state::down;
+  l.stats.connected = false;
+  ++l.failures;
+  l.reconnect_at = clock::now() + backoff(l.failures, cfg_.reconnect_backoff, cfg_.reconnect_backoff_max);
+  if (auto conn = std::exchange(l.conn, nullptr)) conn->close(ec);  // fails what was in flight on it
+  if (!closed_) {
+    request_metadata(false);
+    wake();
+  }
+}
+
+inline void producer_engine::request_metadata(bool) {
+  metadata_wanted_ = true;
+  wake();
+}
+
+// Connect to somebody we can ask for metadata: known brokers first, the bootstrap list when none is known.
+inline void producer_engine::maybe_send_metadata(clock::time_point now) {
+  bool stale = metadata_.ever_updated() && now - metadata_.updated() >= cfg_.metadata_max_age;
+  if (!metadata_wanted_ && !stale) {
+    if (metadata_.ever_updated() && !topics_.empty()) schedule(metadata_.updated() + cfg_.metadata_max_age);
+    return;
+  }
+  if (metadata_in_flight_) return;
+  if (now < metadata_retry_at_) return schedule(metadata_retry_at_);
+  link* l = any_ready_link();
+  if (!l) {
+    bool any_connecting = false;
+    for (auto& [id, cand] : links_) any_connecting |= cand.st != link::state::down;
+    if (!any_connecting) {
+      bool known = !metadata_.brokers().empty();
+      for (auto& [id, cand] : links_)
+        if ((id >= 0) == known || !known) ensure_connected(cand, now);
+    }
+    return;
+  }
+  std::vector<std::string> names;
+  names.reserve(topics_.size());
+  for (const auto& [name, t] : topics_) names.push_back(name);
+  auto version = *l->versions.version(protocol::api_key::metadata);
+  protocol::byte_buffer frame;
+  auto corr = next_correlation_id();
+  encode_metadata_request(frame, version, {corr, &cfg_.client_id}, names);
+  metadata_in_flight_ = true;
+  metadata_wanted_ = false;
+  ++counters_.metadata_requests;
+  send_request(*l, std::move(frame), corr, true, [this, version](link&, std::error_code ec, protocol::bytes_view f) {
+    metadata_in_flight_ = false;
+    if (closed_) return;
+    metadata_result m;
+    if (!ec) ec = decode_metadata_response(f, version, m);
+    auto now = clock::now();
+    if (ec) {
+      metadata_wanted_ = true;
+      metadata_retry_at_ = now + backoff(++metadata_failures_, cfg_.retry_backoff, cfg_.retry_backoff_max);
+      log(log_level::warning, "metadata request failed: " + ec.message());
+      return wake();
+    }
+    metadata_failures_ = 0;
+    on_metadata(m, now);
+  });
+}
+
+inline void producer_engine::on_metadata(const metadata_result& m, clock::time_point now) {
+  if (!m.brokers.empty()) {
+    for (const auto& [id, b] : m.brokers) {  // a broker that moved gets a fresh connection
+      auto it = links_.find(id);
+      if (it != links_.end() && (it->second.host != b.host || it->second.port != std::to_string(b.port))) {
+        on_link_down(it->second, make_error_code(client_errc::broker_connection_failed));
+        it->second.host = b.host;
+        it->second.port = std::to_string(b.port);
+        it->second.reconnect_at = {};
+      }
+    }
+    metadata_.set_brokers(m.brokers);
+  }
+  bool incomplete = false;
+  for (const auto& [name, tm] : m.topics) {
+    bool leaderless = false;
+    for (const auto& p : tm.partitions) leaderless |= p.leader < 0;
+    incomplete |= tm.error != 0 || leaderless;
+    metadata_.set_topic(name, tm);
+  }
+  metadata_.mark_updated(now);
+  if (incomplete) {  // e.g. a topic being auto-created, or a leader election under way: ask again soon
+    metadata_wanted_ = true;
+    metadata_retry_at_ = now + cfg_.retry_backoff;
+  }
+  for (auto& [name, t] : topics_)
+    if (!t->waiting.empty() && metadata_.usable_topic(name)) place_waiting_records(*t);
+  wake();
+}
+
+inline void producer_engine::maybe_init_producer_id(clock::time_point now) {
+  if (!idempotent() || producer_id_in_flight_) return;
+  if (producer_id_ >= 0 && !producer_id_reset_wanted_) return;
+  if (producer_id_reset_wanted_) {  // only once nothing is in flight: a retry must not race a new id
+    for (auto& [id, l] : links_)
+      if (l.produce_in_flight) return;
+  }
+  if (now < producer_id_retry_at_) return schedule(producer_id_retry_at_);
+  link* l = any_ready_link();
+  if (!l) return request_metadata(false);  // gets a connection going
+  auto supported = l->versions.version(protocol::api_key::init_producer_id);
+  if (!supported) {
+    log(log_level::error, "broker does not support InitProducerId; disable enable.idempotence");
+    return;
+  }
+  auto version = *supported;
+  protocol::byte_buffer frame;
+  auto corr = next_correlation_id();
+  encode_init_producer_id_request(frame, version, {corr, &cfg_.client_id});
+  producer_id_in_flight_ = true;
+  send_request(*l, std::move(frame), corr, true, [this, version](link&, std::error_code ec, protocol::bytes_view f) {
+    producer_id_in_flight_ = false;
+    if (closed_) return;
+    init_producer_id_result r;
+    if (!ec) ec = decode_init_producer_id_response(f, version, r);
+    if (!ec) ec = kafka_error(r.error);
+    auto now = clock::now();
+    if (ec) {
+      producer_id_retry_at_ = now + backoff(++producer_id_failures_, cfg_.retry_backoff, cfg_.retry_backoff_max);
+      log(log_level::warning, "InitProducerId failed: " + ec.message());
+      if (!is_retriable(ec) && ec.category() == kafka_category()) {
+        // Not allowed to be idempotent (e.g. CLUSTER_AUTHORIZATION_FAILED): say so to the records waiting.
+        for (auto& [name, t] : topics_)
+          for (auto& q : t->partitions)
+            while (!q.queued.empty()) {
+              auto b = std::move(q.queued.front());
+              q.queued.pop_front();
+              fail_batch(std::move(b), ec);
+            }
+      }
+      return wake();
+    }
+    producer_id_failures_ = 0;
+    if (producer_id_ >= 0) ++counters_.producer_id_resets;
+    producer_id_ = r.producer_id;
+    producer_epoch_ = r.producer_epoch;
+    producer_id_reset_wanted_ = false;
+    // Sequences restart at 0 under the new id; queued batches are renumbered when they are next sent.
+    for (auto& [name, t] : topics_)
+      for (auto& q : t->partitions) {
+        q.next_sequence = 0;
+        q.last_acked_sequence = -1;
+        q.one_at_a_time = false;
+      }
+    log(log_level::debug, "producer id " + std::to_string(producer_id_) + " epoch " + std::to_string(producer_epoch_));
+    wake();
+  });
+}
+
+}  // namespace kafkio::detail

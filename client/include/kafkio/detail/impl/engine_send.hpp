@@ -1,0 +1,297 @@
+// producer_engine: the sender — which batches go out when, Produce responses, retries, timeouts.
+#pragma once
+
+#include <algorithm>
+
+namespace kafkio::detail {
+
+inline void producer_engine::wake() {
+  if (run_posted_ || closed_) return;
+  run_posted_ = true;
+  asio::post(ex_, [self = shared_from_this()] { self->run(); });
+}
+
+inline void producer_engine::schedule(clock::time_point when) {
+  if (when >= wakeup_at_ || closed_) return;
+  wakeup_at_ = when;
+  wakeup_.expires_at(when);
+  wakeup_.async_wait([self = shared_from_this(), when](boost::system::error_code ec) {
+    if (ec || self->wakeup_at_ != when) return;
+    self->wakeup_at_ = clock::time_point::max();
+    self->run();
+  });
+}
+
+inline std::chrono::milliseconds producer_engine::backoff(int attempts, std::chrono::milliseconds base,
+                                                          std::chrono::milliseconds max) {
+  // Exponential with ±20% jitter, as the Java client (KIP-580), so retries from many producers spread out.
+  double ms = static_cast<double>(base.count()) * std::pow(2.0, std::clamp(attempts - 1, 0, 20));
+  ms = std::min(ms, static_cast<double>(max.count()));
+  ms *= 0.8 + 0.4 * (static_cast<double>(rng_() % 1000) / 1000.0);
+  return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+}
+
+// One pass over everything: expire, fetch metadata / producer id if needed, connect to leaders, send.
+inline void producer_engine::run() {
+  run_posted_ = false;
+  if (closed_) return;
+  auto now = clock::now();
+  expire_batches(now);
+  maybe_send_metadata(now);
+  maybe_init_producer_id(now);
+  if (closed_) return;
+  const bool id_ready = !idempotent() || (producer_id_ >= 0 && !producer_id_reset_wanted_);
+
+  // Which leaders have something to send, and when the next linger/backoff expires.
+  std::map<std::int32_t, std::vector<std::pair<topic_queue*, std::int32_t>>> by_leader;
+  for (auto& [name, t] : topics_) {
+    for (std::size_t p = 0; p < t->partitions.size(); ++p) {
+      auto& q = t->partitions[p];
+      if (q.queued.empty()) continue;
+      auto leader = metadata_.leader_for(name, static_cast<std::int32_t>(p));
+      if (leader < 0) {
+        request_metadata(true);
+        continue;
+      }
+      auto& front = *q.queued.front();
+      if (front.retry_at > now) schedule(front.retry_at);
+      else if (!front.full && !flushing_ && !closing_ && front.attempts == 0 && now < front.created + cfg_.linger)
+        schedule(front.created + cfg_.linger);
+      else by_leader[leader].emplace_back(t.get(), static_cast<std::int32_t>(p));
+    }
+  }
+  if (!id_ready) return;
+  for (auto& [leader, parts] : by_leader) {
+    auto& l = link_for(leader);
+    if (l.st != link::state::ready) {
+      ensure_connected(l, now);
+      continue;
+    }
+    if (now < l.throttled_until) {
+      schedule(l.throttled_until);
+      continue;
+    }
+    drain_to(l, parts, now);
+  }
+}
+
+inline void producer_engine::expire_batches(clock::time_point now) {
+  for (auto& [name, t] : topics_) {
+    for (auto& q : t->partitions) {
+      for (auto it = q.queued.begin(); it != q.queued.end();) {
+        if ((*it)->deadline <= now) {
+          auto b = std::move(*it);
+          it = q.queued.erase(it);
+          log(log_level::warning, "expiring " + std::to_string(b->records.size()) + " record(s) for " + name + "-" +
+                                      std::to_string(b->partition) + ": delivery.timeout.ms passed");
+          fail_batch(std::move(b), make_error_code(client_errc::delivery_timeout));
+        } else {
+          schedule((*it)->deadline);
+          ++it;
+        }
+      }
+    }
+    if (!t->waiting.empty()) {
+      auto limit = t->waiting_since + std::min(max_block_, delivery_timeout_);
+      if (now >= limit) {
+        // The topic's metadata never became usable: say why as precisely as we know.
+        const auto* tm = metadata_.topic(name);
+        auto ec = tm && tm->error ? make_error_code(client_errc::unknown_topic)
+                  : any_ready_link() ? make_error_code(client_errc::delivery_timeout)
+                                     : make_error_code(client_errc::broker_connection_failed);
+        for (auto& w : std::exchange(t->waiting, {})) {
+          buffered_bytes_ -= std::min(buffered_bytes_, w.with_view([&](const producer_record& r) { return charge_for(r); }));
+          complete_record_error(std::move(w.done), w.topic, w.partition.value_or(-1), ec, w.generation);
+        }
+      } else {
+        schedule(limit);
+      }
+    }
+  }
+  while (!room_waiters_.empty() && now - room_waiters_.front()->record.accepted >= delivery_timeout_) {
+    auto w = std::move(room_waiters_.front());
+    room_waiters_.pop_front();
+    room_waiter_bytes_ -= w->charge;
+    complete_record_error(std::move(w->record.done), w->record.topic, -1, make_error_code(client_errc::delivery_timeout),
+                          w->record.generation);
+  }
+  if (!room_waiters_.empty()) schedule(room_waiters_.front()->record.accepted + delivery_timeout_);
+}
+
+inline bool producer_engine::sendable(pqueue& q, batch& b, clock::time_point now) const {
+  if (b.retry_at > now) return false;
+  if (idempotent()) {
+    if (q.in_flight >= 5 || (q.one_at_a_time && q.in_flight > 0)) return false;
+  } else if (q.in_flight > 0) {
+    return false;  // one batch per partition in flight keeps per-partition order across retries
+  }
+  return b.full || flushing_ || closing_ || b.attempts > 0 || now >= b.created + cfg_.linger;
+}
+
+// Numbers a batch for the current producer id (once: a retry under the same id keeps its sequence, so the broker
+// recognises a duplicate) and seals it. Re-sealing after a new producer id re-runs compression; that is rare.
+inline std::error_code producer_engine::assign_sequence(pqueue& q, batch& b) {
+  if (idempotent() && (b.base_sequence < 0 || b.producer_id != producer_id_ || b.producer_epoch != producer_epoch_)) {
+    b.producer_id = producer_id_;
+    b.producer_epoch = producer_epoch_;
+    b.base_sequence = q.next_sequence;
+    // Sequences wrap from INT32_MAX to 0 (DefaultRecordBatch.incrementSequence).
+    auto next = static_cast<std::int64_t>(q.next_sequence) + b.record_count();
+    q.next_sequence = static_cast<std::int32_t>(next > INT32_MAX ? next - INT32_MAX - 1 : next);
+    b.sealed = false;
+  }
+  if (b.sealed) return {};
+  protocol::seal_options o;
+  o.producer_id = b.producer_id;
+  o.producer_epoch = b.producer_epoch;
+  o.base_sequence = b.base_sequence;
+  o.codec = static_cast<protocol::compression_codec>(cfg_.compression);  // same ids (Kafka's codec ids)
+  o.level = cfg_.compression_level.value_or(protocol::default_compression_level);
+  std::error_code ec;
+  b.bytes = b.builder.seal(o, ec);
+  b.sealed = !ec;
+  return ec;
+}
+
+inline void producer_engine::drain_to(link& l, std::vector<std::pair<topic_queue*, std::int32_t>>& parts,
+                                      clock::time_point now) {
+  const auto version = *l.versions.version(protocol::api_key::produce);
+  const bool expect_response = cfg_.acks != acks_mode::none;
+  while (l.produce_in_flight < static_cast<std::size_t>(cfg_.max_in_flight_requests_per_connection)) {
+    auto taken = std::make_shared<std::vector<batch_ptr>>();
+    std::vector<produce_partition_data> data;
+    std::size_t size = 64;
+    for (auto& [t, p] : parts) {  // at most one batch per partition per request (a broker rule)
+      auto& q = t->partitions[static_cast<std::size_t>(p)];
+      if (q.queued.empty() || !sendable(q, *q.queued.front(), now)) continue;
+      auto& b = *q.queued.front();
+      b.full = true;
+      if (auto ec = assign_sequence(q, b)) {
+        auto failed = std::move(q.queued.front());
+        q.queued.pop_front();
+        fail_batch(std::move(failed), ec);
+        continue;
+      }
+      auto bytes = b.bytes;
+      if (!data.empty() && size + bytes.size() + t->name.size() + 16 > static_cast<std::size_t>(cfg_.max_request_size)) continue;
+      size += bytes.size() + t->name.size() + 16;
+      data.push_back({&t->name, p, bytes});
+      taken->push_back(std::move(q.queued.front()));
+      q.queued.pop_front();
+      ++q.in_flight;
+    }
+    if (taken->empty()) return;
+    // Grouped by topic as the request wants (parts are in topic order already, but be sure).
+    std::stable_sort(data.begin(), data.end(), [](auto& a, auto& b) { return *a.topic < *b.topic; });
+    protocol::byte_buffer frame;
+    auto corr = next_correlation_id();
+    encode_produce_request(frame, version, {corr, &cfg_.client_id}, static_cast<std::int16_t>(cfg_.acks),
+                           static_cast<std::int32_t>(cfg_.request_timeout.count()), data);
+    ++l.produce_in_flight;
+    ++counters_.produce_requests;
+    counters_.batches_sent += taken->size();
+    send_request(l, std::move(frame), corr, expect_response,
+                 [this, taken, version](link& l, std::error_code ec, protocol::bytes_view f) {
+                   if (l.produce_in_flight) --l.produce_in_flight;
+                   on_produce_response(l, std::move(*taken), ec, f, version);
+                 });
+  }
+}
+
+inline void producer_engine::on_produce_response(link& l, std::vector<batch_ptr> batches, std::error_code ec,
+                                                 protocol::bytes_view frame, std::int16_t version) {
+  auto now = clock::now();
+  if (closed_ && !closing_) ec = aborted_error();
+  produce_result res;
+  if (!ec && cfg_.acks != acks_mode::none) ec = decode_produce_response(frame, version, res);
+  for (auto& b : batches) {
+    if (ec) {
+      // The request's fate is unknown (connection lost, timeout, garbage): retry; the idempotent sequence
+      // makes the broker drop a copy it already has.
+      auto& q = topics_.at(*b->topic)->partitions[static_cast<std::size_t>(b->partition)];
+      if (q.in_flight) --q.in_flight;
+      if (ec == std::errc::operation_canceled) fail_batch(std::move(b), ec);
+      else retry_batch(std::move(b), ec, now);
+      continue;
+    }
+    if (cfg_.acks == acks_mode::none) {
+      auto& q = topics_.at(*b->topic)->partitions[static_cast<std::size_t>(b->partition)];
+      if (q.in_flight) --q.in_flight;
+      finish_batch(*b, {}, -1, -1);
+      recycle(std::move(b));
+      continue;
+    }
+    auto it = std::find_if(res.partitions.begin(), res.partitions.end(),
+                           [&](const produce_partition_result& r) { return r.partition == b->partition && r.topic == *b->topic; });
+    if (it == res.partitions.end()) {
+      handle_partition_result(std::move(b), static_cast<std::int16_t>(kafka_errc::unknown_server_error), -1, -1,
+                              std::string("partition missing from the Produce response"), now);
+      continue;
+    }
+    if (it->leader_hint >= 0) metadata_.set_leader(it->topic, it->partition, it->leader_hint, it->leader_epoch_hint);
+    handle_partition_result(std::move(b), it->error, it->base_offset, it->log_append_time_ms, it->error_message, now);
+  }
+  // Produce v6+: the broker answered first and expects us to hold back for throttle_time_ms (quotas).
+  if (!ec && res.throttle_ms > 0 && version >= 6) l.throttled_until = now + std::chrono::milliseconds(res.throttle_ms);
+  if (ec && ec != std::errc::operation_canceled) request_metadata(true);
+  wake();
+}
+
+inline void producer_engine::handle_partition_result(batch_ptr b, std::int16_t error, std::int64_t base_offset,
+                                                     std::int64_t log_append_time,
+                                                     const std::optional<std::string>& message, clock::time_point now) {
+  auto& q = topics_.at(*b->topic)->partitions[static_cast<std::size_t>(b->partition)];
+  if (q.in_flight) --q.in_flight;
+  auto ec = kafka_error(error);
+  if (error && message) log(log_level::warning, *b->topic + "-" + std::to_string(b->partition) + ": " + ec.message() + ": " + *message);
+  switch (classify_produce_error(error, idempotent())) {
+    case produce_error_action::succeed:
+    case produce_error_action::succeed_duplicate: {
+      if (idempotent()) q.last_acked_sequence = b->base_sequence + b->record_count() - 1;
+      q.one_at_a_time = false;
+      finish_batch(*b, {}, error ? -1 : base_offset, log_append_time);
+      recycle(std::move(b));
+      return;
+    }
+    case produce_error_action::retry_with_metadata:
+      request_metadata(true);
+      return retry_batch(std::move(b), ec, now);
+    case produce_error_action::retry: return retry_batch(std::move(b), ec, now);
+    case produce_error_action::out_of_order:
+      // The batch right after the last acknowledged one was refused: a real gap (the broker lost our state).
+      // Any later batch was refused only because an earlier one failed; it is simply retried.
+      if (b->base_sequence == q.last_acked_sequence + 1) producer_id_reset_wanted_ = true;
+      return retry_batch(std::move(b), ec, now);
+    case produce_error_action::new_producer_id:
+      producer_id_reset_wanted_ = true;
+      return retry_batch(std::move(b), ec, now);
+    case produce_error_action::fail: return fail_batch(std::move(b), ec);
+  }
+}
+
+inline void producer_engine::retry_batch(batch_ptr b, std::error_code why, clock::time_point now) {
+  ++b->attempts;
+  ++counters_.retries;
+  if (closing_ && closed_) return fail_batch(std::move(b), why);
+  if (now >= b->deadline) return fail_batch(std::move(b), make_error_code(client_errc::delivery_timeout));
+  if (b->attempts > cfg_.retries) return fail_batch(std::move(b), why);
+  b->retry_at = now + backoff(b->attempts, cfg_.retry_backoff, cfg_.retry_backoff_max);
+  schedule(b->retry_at);
+  auto& q = topics_.at(*b->topic)->partitions[static_cast<std::size_t>(b->partition)];
+  q.one_at_a_time = true;
+  // Back in sequence order, ahead of every batch not yet sent (those are newer).
+  auto pos = std::find_if(q.queued.begin(), q.queued.end(), [&](const batch_ptr& o) {
+    return o->base_sequence < 0 || o->attempts == 0 || (b->base_sequence >= 0 && o->base_sequence > b->base_sequence);
+  });
+  q.queued.insert(pos, std::move(b));
+}
+
+inline void producer_engine::fail_batch(batch_ptr b, std::error_code ec) {
+  // A numbered batch that will never be written leaves a hole in the partition's sequence: later batches
+  // would be refused, so the producer takes a new id (the Java client bumps the epoch for the same reason).
+  if (idempotent() && b->base_sequence >= 0 && b->producer_id == producer_id_) producer_id_reset_wanted_ = true;
+  finish_batch(*b, ec, -1, -1);
+  recycle(std::move(b));
+}
+
+}  // namespace kafkio::detail

@@ -1,0 +1,63 @@
+// A batch of records for one partition, and the per-partition and per-topic queues (franz-go's "buffer per
+// partition"). Sans-io: no Asio here; the completion type is a template parameter.
+#pragma once
+
+#include <kafkio/partitioner.hpp>
+#include <kafkio/protocol/record_batch.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kafkio::detail {
+
+inline protocol::bytes_view as_bytes(std::string_view s) noexcept {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+using clock = std::chrono::steady_clock;
+
+template <class Completion>
+struct producer_batch {
+  struct record_slot {
+    Completion done;
+    std::int64_t timestamp_ms;
+    std::uint64_t generation;  // flush generation the record was accepted in
+  };
+
+  const std::string* topic = nullptr;  // owned by the topic_queue, stable for the producer's lifetime
+  std::int32_t partition = -1;
+  protocol::record_batch_builder builder;
+  std::vector<record_slot> records;
+  std::size_t reserved_bytes = 0;      // charged against buffer.memory until the batch completes
+  clock::time_point created{}, deadline{}, retry_at{};
+  int attempts = 0;
+  bool full = false;     // closed for appends (batch.size reached, or taken for sending)
+  bool sealed = false;   // header written for the current producer id/epoch/sequence; ready to go on the wire
+  // Idempotence: what the sealed bytes carry. base_sequence < 0: not yet numbered.
+  std::int64_t producer_id = -1;
+  std::int16_t producer_epoch = -1;
+  std::int32_t base_sequence = -1;
+  protocol::bytes_view bytes;  // the sealed batch (inside `builder`), valid while sealed
+
+  std::int32_t record_count() const noexcept { return static_cast<std::int32_t>(records.size()); }
+};
+
+template <class Completion>
+struct partition_queue {
+  using batch_ptr = std::unique_ptr<producer_batch<Completion>>;
+  std::deque<batch_ptr> queued;  // oldest first; retried batches go back to the front in sequence order
+  std::size_t in_flight = 0;     // batches of this partition inside unanswered Produce requests
+  std::int32_t next_sequence = 0;
+  std::int32_t last_acked_sequence = -1;  // last sequence the broker confirmed under the current producer id
+  bool one_at_a_time = false;    // after a retry: keep one batch in flight until one succeeds (keeps order)
+
+  producer_batch<Completion>* open_batch() noexcept {
+    return !queued.empty() && !queued.back()->full ? queued.back().get() : nullptr;
+  }
+};
+
+}  // namespace kafkio::detail

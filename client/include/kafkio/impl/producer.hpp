@@ -1,0 +1,54 @@
+// kafkio::producer definitions: the asynchronous operations' initiations.
+#pragma once
+
+namespace kafkio {
+
+namespace detail {
+inline producer_config checked(const config_result& r) {
+  if (r.error) throw std::system_error(r.error, r.message);
+  return r.config;
+}
+}  // namespace detail
+
+inline producer::producer(executor_type ex, const config_result& parsed)
+    : engine_(std::make_shared<detail::producer_engine>(std::move(ex), detail::checked(parsed))) {}
+
+inline producer::producer(executor_type ex, const producer_config& config) : producer(std::move(ex), config.validate()) {}
+
+inline producer::~producer() {
+  if (engine_) engine_->abort();
+}
+
+template <class CompletionToken>
+auto producer::async_send(const producer_record& record, CompletionToken&& token) {
+  return boost::asio::async_initiate<CompletionToken, void(std::error_code, record_metadata)>(
+      [](auto handler, detail::producer_engine* e, const producer_record* r) {
+        e->send(*r, detail::send_completion(std::move(handler)), true);
+      },
+      token, engine_.get(), &record);
+}
+
+template <class CompletionToken>
+auto producer::try_send(const producer_record& record, CompletionToken&& token) {
+  return boost::asio::async_initiate<CompletionToken, void(std::error_code, record_metadata)>(
+      [](auto handler, detail::producer_engine* e, const producer_record* r) {
+        e->send(*r, detail::send_completion(std::move(handler)), false);
+      },
+      token, engine_.get(), &record);
+}
+
+template <class CompletionToken>
+auto producer::async_flush(CompletionToken&& token) {
+  return boost::asio::async_initiate<CompletionToken, void(std::error_code)>(
+      [](auto handler, std::shared_ptr<detail::producer_engine> e) { e->flush(detail::void_completion(std::move(handler))); },
+      token, engine_);
+}
+
+template <class CompletionToken>
+auto producer::async_close(CompletionToken&& token) {
+  return boost::asio::async_initiate<CompletionToken, void(std::error_code)>(
+      [](auto handler, std::shared_ptr<detail::producer_engine> e) { e->close(detail::void_completion(std::move(handler))); },
+      token, engine_);
+}
+
+}  // namespace kafkio

@@ -1,0 +1,85 @@
+// kafkio::producer — an asynchronous Kafka producer on a Boost.Asio executor.
+//
+//   boost::asio::io_context io;
+//   kafkio::producer p(io.get_executor(), kafkio::producer_config::parse({{"bootstrap.servers", "127.0.0.1:9092"}}));
+//   p.async_send({.topic = "events", .value = "hello"}, [](std::error_code ec, kafkio::record_metadata md) { ... });
+//   io.run();
+//
+// Threading: like Asio's I/O objects, a producer is not thread-safe. Call it from the thread(s) running its
+// executor (with a multi-threaded io_context, give it a strand). It never blocks that thread: no DNS, connect or
+// I/O in any call, no locks, no sleeps; all work happens in asynchronous operations on the executor.
+//
+// Delivery: every record accepted by async_send/try_send completes exactly once, with its partition and offset
+// once Kafka acknowledged it (per `acks`), or with an error saying why not (std::error_code in kafka_category()
+// for broker errors, client_category() for ours). With idempotence (the default) retries never duplicate.
+#pragma once
+
+#include <kafkio/detail/producer_engine.hpp>
+#include <kafkio/metrics.hpp>
+#include <kafkio/producer_config.hpp>
+#include <kafkio/record.hpp>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <system_error>
+
+namespace kafkio {
+
+class producer {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+
+  // Validates the configuration and throws std::system_error(client_errc::invalid_config, why) if it is invalid.
+  // Does nothing else: connections start with the first record (or async_connect... not needed: lazily).
+  producer(executor_type ex, const producer_config& config);
+  producer(executor_type ex, const config_result& parsed);
+  producer(boost::asio::io_context& io, const producer_config& config) : producer(io.get_executor(), config) {}
+
+  // Destruction never blocks: whatever is still pending completes with boost::asio::error::operation_aborted.
+  // Use async_close first to deliver what was sent.
+  ~producer();
+  producer(const producer&) = delete;
+  producer& operator=(const producer&) = delete;
+  producer(producer&&) noexcept = default;
+  producer& operator=(producer&&) noexcept = default;
+
+  executor_type get_executor() const { return engine_->get_executor(); }
+
+  // Sends one record. The record's bytes are copied during the call. Completes with (error_code, record_metadata)
+  // once Kafka acknowledged it or it failed for good. If buffer.memory is used up, the record waits for room
+  // (only this operation waits; at most another buffer.memory's worth of records may wait, beyond which it
+  // completes with client_errc::queue_full). Any completion token: callbacks, use_awaitable, use_future, deferred.
+  template <class CompletionToken>
+  auto async_send(const producer_record& record, CompletionToken&& token);
+
+  // As async_send, but if buffer.memory is used up it completes at once with client_errc::queue_full.
+  template <class CompletionToken>
+  auto try_send(const producer_record& record, CompletionToken&& token);
+
+  // Completes (with an empty error_code) once every record sent before the call has completed. Linger is
+  // skipped for the batches it waits on.
+  template <class CompletionToken>
+  auto async_flush(CompletionToken&& token);
+
+  // Flushes, then closes the connections. Later sends complete with client_errc::producer_closed.
+  template <class CompletionToken>
+  auto async_close(CompletionToken&& token);
+
+  producer_metrics metrics() const { return engine_->metrics(); }
+  // True once metadata arrived from some broker (a readiness signal).
+  bool has_metadata() const noexcept { return engine_->has_metadata(); }
+  // Receives diagnostics (connection loss, retries, broker error messages). Called on the executor.
+  void set_logger(std::function<void(log_level, std::string_view)> f) { engine_->set_logger(std::move(f)); }
+  // Overrides the built-in partitioner for records without an explicit partition.
+  void set_partitioner(partitioner_function f) { engine_->set_partitioner(std::move(f)); }
+  const producer_config& config() const noexcept { return engine_->config(); }
+
+ private:
+  std::shared_ptr<detail::producer_engine> engine_;
+};
+
+}  // namespace kafkio
+
+#include <kafkio/impl/producer.hpp>

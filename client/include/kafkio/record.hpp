@@ -1,0 +1,38 @@
+// What a caller hands to the producer, and what it gets back.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace kafkio {
+
+// A record header. Views: the producer copies the bytes into the batch when async_send/try_send is called.
+struct header {
+  std::string_view key;
+  std::optional<std::string_view> value;  // nullopt: a null header value
+};
+
+// A record to produce. Everything is a view: the bytes are copied into the producer's batch buffer during the call,
+// so the caller's buffers need not outlive it.
+struct producer_record {
+  std::string_view topic;
+  std::optional<std::int32_t> partition;   // nullopt: chosen by the partitioner
+  std::optional<std::string_view> key;     // nullopt: null key
+  std::optional<std::string_view> value;   // nullopt: null value (a tombstone)
+  std::span<const header> headers;
+  std::optional<std::int64_t> timestamp_ms;  // nullopt: now (CreateTime)
+};
+
+// Where and when Kafka stored a record.
+struct record_metadata {
+  std::string topic;
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;       // -1 when unknown (acks=0)
+  std::int64_t timestamp_ms = -1; // CreateTime given/assigned, or the broker's LogAppendTime
+};
+
+}  // namespace kafkio
