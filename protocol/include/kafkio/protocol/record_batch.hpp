@@ -239,6 +239,11 @@ class record_batch_builder {
 
   // Hands the buffer holding the sealed batch to the caller by swapping it with `other`, whose capacity the
   // builder keeps for later batches; no copy. Call reset() before building again. False if nothing is sealed.
+  // The sealed batch, writable (for restamp_producer_fields); empty unless sealed since the last append/reset.
+  std::span<std::uint8_t> sealed_bytes() noexcept {
+    return sealed_ ? std::span<std::uint8_t>(*sealed_) : std::span<std::uint8_t>{};
+  }
+
   bool swap_sealed(byte_buffer& other) noexcept {
     if (!sealed_) return false;
     sealed_->swap(other);

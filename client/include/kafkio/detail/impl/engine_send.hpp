@@ -129,7 +129,8 @@ inline bool producer_engine::sendable(pqueue& q, batch& b, clock::time_point now
 }
 
 // Numbers a batch for the current producer id (once: a retry under the same id keeps its sequence, so the broker
-// recognises a duplicate) and seals it. Re-sealing after a new producer id re-runs compression; that is rare.
+// recognises a duplicate) and seals it. A batch sealed under an older producer id is restamped in place: new
+// id/epoch/sequence and CRC, no second compression.
 inline std::error_code producer_engine::assign_sequence(pqueue& q, batch& b) {
   if (idempotent() && (b.base_sequence < 0 || b.producer_id != producer_id_ || b.producer_epoch != producer_epoch_)) {
     b.producer_id = producer_id_;
@@ -138,7 +139,12 @@ inline std::error_code producer_engine::assign_sequence(pqueue& q, batch& b) {
     // Sequences wrap from INT32_MAX to 0 (DefaultRecordBatch.incrementSequence).
     auto next = static_cast<std::int64_t>(q.next_sequence) + b.record_count();
     q.next_sequence = static_cast<std::int32_t>(next > INT32_MAX ? next - INT32_MAX - 1 : next);
-    b.sealed = false;
+    if (b.sealed) {
+      if (auto ec = protocol::restamp_producer_fields(b.builder.sealed_bytes(), b.producer_id, b.producer_epoch,
+                                                      b.base_sequence))
+        return ec;
+      return {};
+    }
   }
   if (b.sealed) return {};
   protocol::seal_options o;
