@@ -99,7 +99,10 @@ def signature(head, params):
         ret, name = head.rsplit(" ", 1)
         return [ret, name, "    " + params]
     open_paren = head.index("(") + 1
-    return [head[:open_paren], "    " + head[open_paren:], "    " + params]
+    first, rest = head[:open_paren], head[open_paren:].strip()
+    if len(rest) + len(params) + 5 <= LINE:
+        return [first, f"    {rest} {params}"]
+    return [first, "    " + rest, "    " + params]
 
 
 def flexible_guard(msg):
@@ -158,8 +161,8 @@ def define_encode(s, msg, top):
                 tags += [f"if ({cond})", put]
             tags.append("detail::write_tags(w, std::move(tags), unknown_tags);")
         body += guarded(flexible_guard(msg), tags)
-    return signature(f"inline void {s.qualified}::encode(", "writer& w, [[maybe_unused]] std::int16_t version) const {") + \
-        ["  " + l for l in body] + ["}"]
+    head = signature(f"inline void {s.qualified}::encode(", "writer& w, [[maybe_unused]] std::int16_t version) const {")
+    return head + ["  " + l for l in body] + ["}"]
 
 
 def define_decode(s, msg, top):

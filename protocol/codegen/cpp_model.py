@@ -206,7 +206,7 @@ class _Builder:
         self.commons = {}
         self.all_field_names = set()
 
-    def struct(self, json_name, fields_json, qualified_parent, about=""):
+    def struct(self, json_name, fields_json, about=""):
         s = Struct(json_name=json_name, about=about)
         s.fields = [self.field(fj, s) for fj in fields_json]
         return s
@@ -232,12 +232,12 @@ class _Builder:
         else:
             f.kind = "array" if elem is not None else "struct"
             if "fields" in fj:
-                f.struct = self.struct(base, fj["fields"], None, fj.get("about", ""))
+                f.struct = self.struct(base, fj["fields"], fj.get("about", ""))
                 parent.nested.append(f.struct)
             elif base in self.common_defs:
                 if base not in self.commons:
                     c = self.common_defs[base]
-                    self.commons[base] = self.struct(base, c["fields"], None, c.get("about", ""))
+                    self.commons[base] = self.struct(base, c["fields"], c.get("about", ""))
                 f.struct = self.commons[base]
             else:
                 raise ValueError(f"{f.json_name}: unknown type {t}")
@@ -295,7 +295,7 @@ def load_message(doc, source_file):
     if kind not in ("request", "response", "header"):
         raise ValueError(f"{source_file}: unsupported message type {kind}")
     b = _Builder(doc, source_file)
-    root = b.struct(doc["name"], doc["fields"], None)
+    root = b.struct(doc["name"], doc["fields"])
     msg = Message(json_name=doc["name"], cname=snake(doc["name"]), kind=kind, api_key=doc.get("apiKey"),
                   valid=b.valid, flexible=Versions.parse(doc.get("flexibleVersions", "none")),
                   unstable=bool(doc.get("latestVersionUnstable", False)), root=root,
