@@ -259,7 +259,9 @@ inline void producer_engine::finish_batch(batch& b, std::error_code ec, std::int
     release_generation(slot.generation);
   }
   if (!ec) counters_.record_bytes_acked += b.reserved_bytes;
-  serve_room_waiters();
+  // Records waiting for room are served at the start of the next run(), not here: finish_batch is called while
+  // callers iterate queues and topics, which appending could invalidate.
+  if (!room_waiters_.empty()) wake();
 }
 
 // Returns a finished batch's storage to the pool so its buffers are reused (no allocation per batch).

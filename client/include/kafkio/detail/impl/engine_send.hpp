@@ -36,6 +36,7 @@ inline void producer_engine::run() {
   run_posted_ = false;
   if (closed_) return;
   auto now = clock::now();
+  serve_room_waiters();
   expire_batches(now);
   maybe_send_metadata(now);
   maybe_init_producer_id(now);
@@ -76,15 +77,13 @@ inline void producer_engine::run() {
 }
 
 inline void producer_engine::expire_batches(clock::time_point now) {
+  std::vector<batch_ptr> expired;  // failed after the scan: completing can append to the queues being scanned
   for (auto& [name, t] : topics_) {
     for (auto& q : t->partitions) {
       for (auto it = q.queued.begin(); it != q.queued.end();) {
         if ((*it)->deadline <= now) {
-          auto b = std::move(*it);
+          expired.push_back(std::move(*it));
           it = q.queued.erase(it);
-          log(log_level::warning, "expiring " + std::to_string(b->records.size()) + " record(s) for " + name + "-" +
-                                      std::to_string(b->partition) + ": delivery.timeout.ms passed");
-          fail_batch(std::move(b), make_error_code(client_errc::delivery_timeout));
         } else {
           schedule((*it)->deadline);
           ++it;
@@ -107,6 +106,11 @@ inline void producer_engine::expire_batches(clock::time_point now) {
         schedule(limit);
       }
     }
+  }
+  for (auto& b : expired) {
+    log(log_level::warning, "expiring " + std::to_string(b->records.size()) + " record(s) for " + *b->topic + "-" +
+                                std::to_string(b->partition) + ": delivery.timeout.ms passed");
+    fail_batch(std::move(b), make_error_code(client_errc::delivery_timeout));
   }
   while (!room_waiters_.empty() && now - room_waiters_.front()->record.accepted >= delivery_timeout_) {
     auto w = std::move(room_waiters_.front());
