@@ -333,7 +333,7 @@ TEST(DecodeApiVersionsResponse, V0FormatUnsupportedVersionReplyToV4) {
   w.int32(3);  // response header v0: correlation id only
   m.encode(w, 0);
   api_versions_response r;
-  ASSERT_FALSE(d::decode_api_versions_response(frame, 4, r));
+  ASSERT_FALSE(d::decode_api_versions_frame(frame, 4, r));
   EXPECT_EQ(r.error_code, 35);
   ASSERT_EQ(r.api_keys.size(), 1u);
   EXPECT_EQ(api_versions_retry_version(r, 4), std::optional<std::int16_t>(2));

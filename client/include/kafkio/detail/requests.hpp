@@ -22,7 +22,7 @@ struct request_context {
 // ApiVersions ------------------------------------------------------------------------------------------------
 void encode_api_versions_request(protocol::byte_buffer& out, std::int16_t version, const request_context& ctx);
 // Decodes with Kafka's v0 fallback (a broker that does not support `version` answers in v0 format).
-std::error_code decode_api_versions_response(protocol::bytes_view frame, std::int16_t version,
+std::error_code decode_api_versions_frame(protocol::bytes_view frame, std::int16_t version,
                                              protocol::api_versions_response& out);
 
 // Metadata ---------------------------------------------------------------------------------------------------

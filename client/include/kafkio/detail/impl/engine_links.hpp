@@ -50,7 +50,7 @@ inline void producer_engine::send_api_versions(link& l, std::int16_t version) {
   send_request(l, std::move(frame), corr, true, [this, version](link& l, std::error_code ec, protocol::bytes_view f) {
     if (ec) return on_link_down(l, ec);
     protocol::api_versions_response r;
-    auto dec = detail::decode_api_versions_response(f, version, r);
+    auto dec = decode_api_versions_frame(f, version, r);
     if (!dec) {
       if (auto retry = protocol::api_versions_retry_version(r, version)) return send_api_versions(l, *retry);
     }

@@ -45,7 +45,7 @@ inline void encode_api_versions_request(protocol::byte_buffer& out, std::int16_t
   end_request(w);
 }
 
-inline std::error_code decode_api_versions_response(protocol::bytes_view frame, std::int16_t version,
+inline std::error_code decode_api_versions_frame(protocol::bytes_view frame, std::int16_t version,
                                                     protocol::api_versions_response& out) {
   protocol::reader r(frame);
   protocol::decode_response_header(r, protocol::api_key::api_versions, version);
@@ -76,9 +76,11 @@ inline std::error_code decode_metadata_response(protocol::bytes_view frame, std:
     topic_metadata tm;
     tm.error = t.error_code;
     tm.topic_id = t.topic_id;
+    // Partitions are numbered 0..n-1; an index outside that range is a broken response, and refusing it keeps
+    // the table no larger than what the response itself carried.
     std::int32_t count = 0;
     for (const auto& p : t.partitions) count = std::max(count, p.partition_index + 1);
-    if (count > 1 << 20) return make_error_code(client_errc::malformed_length);  // absurd partition index
+    if (static_cast<std::size_t>(count) > t.partitions.size()) return make_error_code(client_errc::malformed_length);
     tm.partitions.resize(static_cast<std::size_t>(count));
     for (const auto& p : t.partitions)
       if (p.partition_index >= 0)

@@ -1,0 +1,4 @@
+// ApiVersionsResponse decoder at every version (see message_fuzz.hpp).
+#include "message_fuzz.hpp"
+
+KAFKIO_MESSAGE_FUZZ_TARGET(api_versions_response)

@@ -1,0 +1,4 @@
+// MetadataResponse decoder at every version (see message_fuzz.hpp).
+#include "message_fuzz.hpp"
+
+KAFKIO_MESSAGE_FUZZ_TARGET(metadata_response)
