@@ -15,6 +15,7 @@
 #include <kafkio/detail/produce_error.hpp>
 #include <kafkio/detail/producer_batch.hpp>
 #include <kafkio/detail/requests.hpp>
+#include <kafkio/detail/sasl.hpp>
 #include <kafkio/metrics.hpp>
 #include <kafkio/producer_config.hpp>
 #include <kafkio/record.hpp>
@@ -77,7 +78,7 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
     std::int32_t node_id = -1;          // < 0: a bootstrap address
     std::string host, port;
     std::shared_ptr<connection> conn;
-    enum class state { down, connecting, handshaking, ready } st = state::down;
+    enum class state { down, connecting, handshaking, authenticating, ready } st = state::down;
     protocol::negotiated_versions versions;
     std::size_t produce_in_flight = 0;
     int failures = 0;
@@ -114,6 +115,11 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   void ensure_connected(link& l, clock::time_point now);
   void on_connected(link& l, std::error_code ec);
   void send_api_versions(link& l, std::int16_t version);
+  void on_link_ready(link& l);
+  void start_sasl(link& l);
+  void send_sasl_token(link& l, std::shared_ptr<sasl_client> sasl, const std::string& token);
+  void on_authentication_failed(link& l, const std::string& why);
+  void fail_all_pending(std::error_code ec);
   void on_link_down(link& l, std::error_code ec);
   void request_metadata(bool urgent);
   void maybe_send_metadata(clock::time_point now);

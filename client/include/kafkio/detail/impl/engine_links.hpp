@@ -60,12 +60,96 @@ inline void producer_engine::send_api_versions(link& l, std::int16_t version) {
       log(log_level::error, "broker " + l.host + ":" + l.port + " supports no Produce/Metadata version kafkio speaks");
       return on_link_down(l, make_error_code(client_errc::unsupported_version));
     }
-    l.st = link::state::ready;
-    l.failures = 0;
-    l.stats.connected = true;
-    log(log_level::debug, "connected to " + l.host + ":" + l.port + " (node " + std::to_string(l.node_id) + ")");
-    wake();
+    if (cfg_.security_protocol == security_protocol_type::sasl_plaintext) return start_sasl(l);
+    on_link_ready(l);
   });
+}
+
+inline void producer_engine::on_link_ready(link& l) {
+  l.st = link::state::ready;
+  l.failures = 0;
+  l.stats.connected = true;
+  log(log_level::debug, "connected to " + l.host + ":" + l.port + " (node " + std::to_string(l.node_id) + ")");
+  wake();
+}
+
+// SASL over the fresh connection (NOTES.md §11): SaslHandshake v1 names the mechanism, then SaslAuthenticate
+// carries each token until the mechanism is satisfied.
+inline void producer_engine::start_sasl(link& l) {
+  l.st = link::state::authenticating;
+  auto handshake_version = l.versions.version(protocol::api_key::sasl_handshake);
+  if (!handshake_version || *handshake_version < 1 || !l.versions.supports(protocol::api_key::sasl_authenticate))
+    return on_authentication_failed(l, "the broker does not offer SaslHandshake v1 / SaslAuthenticate");
+  auto sasl = std::make_shared<sasl_client>(cfg_.sasl_mechanism, cfg_.sasl_username, cfg_.sasl_password);
+  protocol::sasl_handshake_request req;
+  req.mechanism = std::string(sasl->mechanism_name());
+  protocol::byte_buffer frame;
+  auto corr = next_correlation_id();
+  protocol::encode_request(frame, req, *handshake_version, corr, cfg_.client_id);
+  send_request(l, std::move(frame), corr, true,
+               [this, sasl, corr, v = *handshake_version](link& l, std::error_code ec, protocol::bytes_view f) {
+                 if (ec) return;  // the link is already down
+                 protocol::sasl_handshake_response r;
+                 if (auto dec = protocol::decode_response<protocol::sasl_handshake_request>(f, v, corr, r))
+                   return on_link_down(l, dec);
+                 if (r.error_code) {
+                   std::string offered;
+                   for (const auto& m : r.mechanisms) offered += (offered.empty() ? "" : ", ") + m;
+                   return on_authentication_failed(l, "mechanism " + std::string(sasl->mechanism_name()) +
+                                                          " refused (" + kafka_error(r.error_code).message() +
+                                                          "); the broker offers: " + offered);
+                 }
+                 send_sasl_token(l, sasl, sasl->first_message());
+               });
+}
+
+inline void producer_engine::send_sasl_token(link& l, std::shared_ptr<sasl_client> sasl, const std::string& token) {
+  auto version = *l.versions.version(protocol::api_key::sasl_authenticate);
+  protocol::sasl_authenticate_request req;
+  req.auth_bytes.assign(token.begin(), token.end());
+  protocol::byte_buffer frame;
+  auto corr = next_correlation_id();
+  protocol::encode_request(frame, req, version, corr, cfg_.client_id);
+  send_request(l, std::move(frame), corr, true,
+               [this, sasl, corr, version](link& l, std::error_code ec, protocol::bytes_view f) {
+                 if (ec) return;
+                 protocol::sasl_authenticate_response r;
+                 if (auto dec = protocol::decode_response<protocol::sasl_authenticate_request>(f, version, corr, r))
+                   return on_link_down(l, dec);
+                 if (r.error_code)
+                   return on_authentication_failed(
+                       l, kafka_error(r.error_code).message() + (r.error_message ? ": " + *r.error_message : ""));
+                 auto next = sasl->next(std::string_view(reinterpret_cast<const char*>(r.auth_bytes.data()),
+                                                         r.auth_bytes.size()));
+                 if (next) return send_sasl_token(l, sasl, *next);
+                 if (!sasl->done()) return on_authentication_failed(l, sasl->error_text());
+                 on_link_ready(l);
+               });
+}
+
+// Wrong credentials do not heal by retrying: the records waiting now fail with authentication_failed (the Java
+// client raises AuthenticationException to them too). Later records try again, after the reconnect backoff.
+inline void producer_engine::on_authentication_failed(link& l, const std::string& why) {
+  log(log_level::error, "SASL authentication with " + l.host + ":" + l.port + " failed: " + why);
+  auto ec = make_error_code(client_errc::authentication_failed);
+  on_link_down(l, ec);
+  fail_all_pending(ec);
+}
+
+inline void producer_engine::fail_all_pending(std::error_code ec) {
+  std::vector<batch_ptr> failed;
+  for (auto& [name, t] : topics_) {
+    for (auto& q : t->partitions)
+      while (!q.queued.empty()) {
+        failed.push_back(std::move(q.queued.front()));
+        q.queued.pop_front();
+      }
+    for (auto& w : std::exchange(t->waiting, {})) {
+      buffered_bytes_ -= std::min(buffered_bytes_, w.with_view([&](const producer_record& r) { return charge_for(r); }));
+      complete_record_error(std::move(w.done), w.topic, w.partition.value_or(-1), ec, w.generation);
+    }
+  }
+  for (auto& b : failed) fail_batch(std::move(b), ec);
 }
 
 // Sends a request on a link; `cb(link&, ec, frame)` runs with the response, or with the error that closed the
@@ -224,16 +308,8 @@ inline void producer_engine::maybe_init_producer_id(clock::time_point now) {
     if (ec) {
       producer_id_retry_at_ = now + backoff(++producer_id_failures_, cfg_.retry_backoff, cfg_.retry_backoff_max);
       log(log_level::warning, "InitProducerId failed: " + ec.message());
-      if (!is_retriable(ec) && ec.category() == kafka_category()) {
-        // Not allowed to be idempotent (e.g. CLUSTER_AUTHORIZATION_FAILED): say so to the records waiting.
-        for (auto& [name, t] : topics_)
-          for (auto& q : t->partitions)
-            while (!q.queued.empty()) {
-              auto b = std::move(q.queued.front());
-              q.queued.pop_front();
-              fail_batch(std::move(b), ec);
-            }
-      }
+      // Not allowed to be idempotent (e.g. CLUSTER_AUTHORIZATION_FAILED): say so to the records waiting.
+      if (!is_retriable(ec) && ec.category() == kafka_category()) fail_all_pending(ec);
       return wake();
     }
     producer_id_failures_ = 0;

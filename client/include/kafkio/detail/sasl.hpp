@@ -1,0 +1,67 @@
+// SASL client mechanisms for Kafka's SaslAuthenticate exchange (NOTES.md §11): PLAIN (RFC 4616) and
+// SCRAM-SHA-256/512 (RFC 5802, RFC 7677). Sans-io: each step takes the server's bytes and returns ours.
+// SCRAM's key derivation (PBKDF2, 4096+ iterations) runs once per connection, a few milliseconds at most.
+#pragma once
+
+#include <kafkio/error.hpp>
+#include <kafkio/producer_config.hpp>
+#include <kafkio/protocol/wire.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kafkio::detail {
+
+std::string base64_encode(std::string_view in);
+std::optional<std::string> base64_decode(std::string_view in);
+
+class sasl_client {
+ public:
+  sasl_client(sasl_mechanism_type mechanism, std::string user, std::string password)
+      : mechanism_(mechanism), user_(std::move(user)), password_(std::move(password)) {}
+
+  // "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512": what SaslHandshake announces.
+  std::string_view mechanism_name() const noexcept { return to_string(mechanism_); }
+
+  // The first message the client sends.
+  std::string first_message();
+  // The server answered `server`. Returns the next message to send, or nullopt when authentication is complete
+  // (check `error()`), or when the server's answer is wrong.
+  std::optional<std::string> next(std::string_view server);
+  std::error_code error() const noexcept { return error_; }
+  const std::string& error_text() const noexcept { return error_text_; }
+  bool done() const noexcept { return state_ == state::done; }
+
+  // Exposed for tests (RFC 7677's test vector fixes the nonce).
+  void set_client_nonce(std::string nonce) { client_nonce_ = std::move(nonce); }
+
+ private:
+  enum class state { initial, sent_first, sent_final, done, failed };
+  std::optional<std::string> fail(std::string why) {
+    state_ = state::failed;
+    error_ = make_error_code(client_errc::authentication_failed);
+    error_text_ = std::move(why);
+    return std::nullopt;
+  }
+  const EVP_MD* digest() const noexcept {
+    return mechanism_ == sasl_mechanism_type::scram_sha_512 ? EVP_sha512() : EVP_sha256();
+  }
+  std::string hmac(std::string_view key, std::string_view data) const;
+  std::string hash(std::string_view data) const;
+
+  sasl_mechanism_type mechanism_;
+  std::string user_, password_;
+  state state_ = state::initial;
+  std::string client_nonce_, client_first_bare_, expected_server_signature_;
+  std::error_code error_;
+  std::string error_text_;
+};
+
+}  // namespace kafkio::detail
+
+#include <kafkio/detail/impl/sasl.hpp>
