@@ -22,6 +22,7 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <functional>
@@ -101,6 +102,7 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   std::size_t charge_for(const producer_record& r) const noexcept;
   void place_waiting_records(topic_queue& t);
   void serve_room_waiters();
+  void cancel_room_waiter(room_waiter* w);
   void complete_record(typename batch::record_slot& slot, const std::string& topic, std::int32_t partition,
                        std::error_code ec, std::int64_t offset);
   void finish_batch(batch& b, std::error_code ec, std::int64_t base_offset, std::int64_t log_append_time);

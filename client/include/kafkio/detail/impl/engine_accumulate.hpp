@@ -93,6 +93,13 @@ inline void producer_engine::send(const producer_record& r, send_completion done
       return fail_now(make_error_code(client_errc::queue_full));
     ++counters_.records_accepted;
     room_waiters_.push_back(std::make_unique<room_waiter>(room_waiter{owned_record(r, ts, std::move(done), generation_), charge}));
+    // Waiting for room is the one stage a send can be cancelled in (per-operation cancellation, any type):
+    // once its bytes are in a batch, the batch goes out whole.
+    auto slot = asio::get_associated_cancellation_slot(room_waiters_.back()->record.done);
+    if (slot.is_connected())
+      slot.assign([self = weak_from_this(), w = room_waiters_.back().get()](asio::cancellation_type) {
+        if (auto e = self.lock()) e->cancel_room_waiter(w);
+      });
     room_waiter_bytes_ += charge;
     if (generation_counts_.empty() || generation_counts_.back().first != generation_) generation_counts_.push_back({generation_, 0});
     ++generation_counts_.back().second;
@@ -221,12 +228,25 @@ inline void producer_engine::serve_room_waiters() {
     if (buffered_bytes_ + w.charge > buffer_memory() && buffered_bytes_ > 0) return;
     auto waiter = std::move(room_waiters_.front());
     room_waiters_.pop_front();
+    asio::get_associated_cancellation_slot(waiter->record.done).clear();
     room_waiter_bytes_ -= waiter->charge;
     auto& rec = waiter->record;
     auto& t = topic_for(rec.topic);
     auto ec = rec.with_view([&](const producer_record& r) { return append(t, r, rec.done, rec.generation); });
     if (ec) complete_record_error(std::move(rec.done), rec.topic, rec.partition.value_or(-1), ec, rec.generation);
   }
+}
+
+inline void producer_engine::cancel_room_waiter(room_waiter* w) {
+  auto it = std::find_if(room_waiters_.begin(), room_waiters_.end(), [&](const auto& p) { return p.get() == w; });
+  if (it == room_waiters_.end()) return;
+  auto waiter = std::move(*it);
+  room_waiters_.erase(it);
+  room_waiter_bytes_ -= waiter->charge;
+  asio::get_associated_cancellation_slot(waiter->record.done).clear();
+  complete_record_error(std::move(waiter->record.done), waiter->record.topic, -1, aborted_error(),
+                        waiter->record.generation);
+  if (!room_waiters_.empty()) wake();  // the next one may fit now
 }
 
 inline void producer_engine::release_generation(std::uint64_t generation) {
@@ -302,6 +322,8 @@ inline void producer_engine::abort() {
   closing_ = closed_ = true;
   auto aborted = aborted_error();
   wakeup_.cancel();
+  // Flushes first: failing the records below would otherwise complete them as if the flush had succeeded.
+  for (auto& f : std::exchange(flush_waiters_, {})) asio::post(ex_, asio::append(std::move(f.done), aborted));
   // In-flight batches come back through their response callbacks, which see closed_ and fail them.
   for (auto& [id, l] : links_)
     if (l.conn) l.conn->close(aborted);
@@ -315,9 +337,10 @@ inline void producer_engine::abort() {
     for (auto& w : std::exchange(t->waiting, {}))
       complete_record_error(std::move(w.done), w.topic, w.partition.value_or(-1), aborted, w.generation);
   }
-  for (auto& w : std::exchange(room_waiters_, {}))
+  for (auto& w : std::exchange(room_waiters_, {})) {
+    asio::get_associated_cancellation_slot(w->record.done).clear();
     complete_record_error(std::move(w->record.done), w->record.topic, -1, aborted, w->record.generation);
-  for (auto& f : std::exchange(flush_waiters_, {})) asio::post(ex_, asio::append(std::move(f.done), aborted));
+  }
   if (close_done_) asio::post(ex_, asio::append(std::move(close_done_), aborted));
 }
 

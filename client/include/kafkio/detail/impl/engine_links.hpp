@@ -287,7 +287,10 @@ inline void producer_engine::maybe_init_producer_id(clock::time_point now) {
   }
   if (now < producer_id_retry_at_) return schedule(producer_id_retry_at_);
   link* l = any_ready_link();
-  if (!l) return request_metadata(false);  // gets a connection going
+  if (!l) {  // get a connection going (no wake(): we are inside run(), and waking would spin until one is up)
+    metadata_wanted_ = true;
+    return maybe_send_metadata(now);
+  }
   auto supported = l->versions.version(protocol::api_key::init_producer_id);
   if (!supported) {
     log(log_level::error, "broker does not support InitProducerId; disable enable.idempotence");

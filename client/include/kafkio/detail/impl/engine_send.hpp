@@ -45,13 +45,14 @@ inline void producer_engine::run() {
 
   // Which leaders have something to send, and when the next linger/backoff expires.
   std::map<std::int32_t, std::vector<std::pair<topic_queue*, std::int32_t>>> by_leader;
+  bool leaderless = false;
   for (auto& [name, t] : topics_) {
     for (std::size_t p = 0; p < t->partitions.size(); ++p) {
       auto& q = t->partitions[p];
       if (q.queued.empty()) continue;
       auto leader = metadata_.leader_for(name, static_cast<std::int32_t>(p));
       if (leader < 0) {
-        request_metadata(true);
+        leaderless = true;  // asked for below, in this pass: waking here would spin while metadata is missing
         continue;
       }
       auto& front = *q.queued.front();
@@ -60,6 +61,10 @@ inline void producer_engine::run() {
         schedule(front.created + cfg_.linger);
       else by_leader[leader].emplace_back(t.get(), static_cast<std::int32_t>(p));
     }
+  }
+  if (leaderless) {
+    metadata_wanted_ = true;
+    maybe_send_metadata(now);
   }
   if (!id_ready) return;
   for (auto& [leader, parts] : by_leader) {
@@ -116,6 +121,7 @@ inline void producer_engine::expire_batches(clock::time_point now) {
     auto w = std::move(room_waiters_.front());
     room_waiters_.pop_front();
     room_waiter_bytes_ -= w->charge;
+    asio::get_associated_cancellation_slot(w->record.done).clear();
     complete_record_error(std::move(w->record.done), w->record.topic, -1, make_error_code(client_errc::delivery_timeout),
                           w->record.generation);
   }
