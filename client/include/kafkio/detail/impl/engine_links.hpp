@@ -212,13 +212,19 @@ inline void producer_engine::maybe_send_metadata(clock::time_point now) {
   if (now < metadata_retry_at_) return schedule(metadata_retry_at_);
   link* l = any_ready_link();
   if (!l) {
-    bool any_connecting = false;
-    for (auto& [id, cand] : links_) any_connecting |= cand.st != link::state::down;
-    if (!any_connecting) {
-      bool known = !metadata_.brokers().empty();
+    for (auto& [id, cand] : links_)
+      if (cand.st != link::state::down) return;  // one is on its way
+    // Connect to one broker we can ask: a known broker (metadata named them) when there is one, else a bootstrap
+    // address; the one whose reconnect backoff ends first, so a dead broker does not hold us up.
+    link* next = nullptr;
+    auto consider = [&](link& cand) {
+      if (!next || cand.reconnect_at < next->reconnect_at) next = &cand;
+    };
+    for (const auto& [id, b] : metadata_.brokers()) consider(link_for(id));
+    if (!next)
       for (auto& [id, cand] : links_)
-        if ((id >= 0) == known || !known) ensure_connected(cand, now);
-    }
+        if (id < 0) consider(cand);
+    if (next) ensure_connected(*next, now);
     return;
   }
   std::vector<std::string> names;
