@@ -172,9 +172,10 @@ class fake_broker {
 
   // Observation.
   const std::vector<fake_produce_attempt>& produce_attempts() const noexcept { return attempts_; }
-  std::vector<fake_stored_record> log(const std::string& topic, std::int32_t partition) const {
+  const std::vector<fake_stored_record>& log(const std::string& topic, std::int32_t partition) const {
+    static const std::vector<fake_stored_record> none;
     auto it = topics_.find(topic);
-    if (it == topics_.end() || static_cast<std::size_t>(partition) >= it->second.size()) return {};
+    if (it == topics_.end() || partition < 0 || static_cast<std::size_t>(partition) >= it->second.size()) return none;
     return it->second[static_cast<std::size_t>(partition)].log;
   }
   int requests(api_key key) const {
