@@ -1,0 +1,247 @@
+#include "options.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <thread>
+
+namespace kafkio_server {
+
+namespace {
+
+template <class Int>
+bool parse_int(std::string_view s, Int& out, Int min, Int max) {
+  Int v{};
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || v < min || v > max) return false;
+  out = v;
+  return true;
+}
+
+bool parse_seconds(std::string_view s, seconds& out) {
+  // from_chars for double is in libstdc++ 11+; strtod would accept locale-dependent forms.
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || !(v > 0) || v > 86400) return false;
+  out = seconds(v);
+  return true;
+}
+
+// Accepts a plain byte count or one with a K/M/G suffix (binary multiples).
+bool parse_bytes(std::string_view s, std::size_t& out) {
+  std::size_t mult = 1;
+  if (!s.empty()) {
+    switch (s.back()) {
+      case 'k': case 'K': mult = 1024; break;
+      case 'm': case 'M': mult = 1024 * 1024; break;
+      case 'g': case 'G': mult = 1024 * 1024 * 1024; break;
+      default: break;
+    }
+    if (mult != 1) s.remove_suffix(1);
+  }
+  std::size_t v = 0;
+  if (!parse_int<std::size_t>(s, v, 1, (std::size_t{1} << 40) / mult)) return false;
+  out = v * mult;
+  return true;
+}
+
+struct flag {
+  std::string_view name;  // without the leading "--"
+  std::string_view help;
+  // Returns an error message, or an empty string.
+  std::function<std::string(server_options&, std::string_view)> apply;
+};
+
+std::string bad(std::string_view name, std::string_view value, std::string_view expected) {
+  return "invalid value '" + std::string(value) + "' for --" + std::string(name) + ": expected " +
+         std::string(expected);
+}
+
+const std::vector<flag>& flags() {
+  static const std::vector<flag> table = {
+      {"listen", "HOST:PORT to listen on (default 127.0.0.1:8082; :PORT for every address)",
+       [](server_options& o, std::string_view v) {
+         return parse_listen_address(v, o.listen_host, o.listen_port) ? "" : bad("listen", v, "HOST:PORT");
+       }},
+      {"workers", "worker processes (default: one per core)",
+       [](server_options& o, std::string_view v) {
+         return parse_int(v, o.workers, 1, 256) ? "" : bad("workers", v, "an integer in [1, 256]");
+       }},
+      {"bootstrap", "Kafka bootstrap servers (= -X bootstrap.servers=...; env also KAFKIO_BOOTSTRAP)",
+       [](server_options& o, std::string_view v) {
+         o.producer_properties.emplace_back("bootstrap.servers", std::string(v));
+         return std::string();
+       }},
+      {"max-body-bytes", "largest request body, K/M/G suffixes allowed (default 4M); larger: 413",
+       [](server_options& o, std::string_view v) {
+         return parse_bytes(v, o.max_body_bytes) ? "" : bad("max-body-bytes", v, "a byte count like 4M");
+       }},
+      {"max-header-bytes", "largest request header block (default 16K); larger: 431",
+       [](server_options& o, std::string_view v) {
+         return parse_bytes(v, o.max_header_bytes) ? "" : bad("max-header-bytes", v, "a byte count like 16K");
+       }},
+      {"max-records", "most records in one request (default 10000); more: 422",
+       [](server_options& o, std::string_view v) {
+         return parse_int<std::size_t>(v, o.max_records_per_request, 1, 10000000)
+                    ? ""
+                    : bad("max-records", v, "an integer in [1, 10000000]");
+       }},
+      {"max-connections", "open connections per worker (default 1024); beyond it the worker stops accepting",
+       [](server_options& o, std::string_view v) {
+         return parse_int<std::size_t>(v, o.max_connections, 1, 1000000)
+                    ? ""
+                    : bad("max-connections", v, "an integer in [1, 1000000]");
+       }},
+      {"backlog", "listen backlog (default 1024)",
+       [](server_options& o, std::string_view v) {
+         return parse_int(v, o.listen_backlog, 1, 65535) ? "" : bad("backlog", v, "an integer in [1, 65535]");
+       }},
+      {"idle-timeout", "seconds a keep-alive connection may wait for its next request (default 60)",
+       [](server_options& o, std::string_view v) {
+         return parse_seconds(v, o.idle_timeout) ? "" : bad("idle-timeout", v, "seconds > 0");
+       }},
+      {"header-timeout", "seconds from a request's first byte to the end of its headers (default 10)",
+       [](server_options& o, std::string_view v) {
+         return parse_seconds(v, o.header_timeout) ? "" : bad("header-timeout", v, "seconds > 0");
+       }},
+      {"body-timeout", "seconds to read a request body (default 30)",
+       [](server_options& o, std::string_view v) {
+         return parse_seconds(v, o.body_timeout) ? "" : bad("body-timeout", v, "seconds > 0");
+       }},
+      {"write-timeout", "seconds to write a response (default 30)",
+       [](server_options& o, std::string_view v) {
+         return parse_seconds(v, o.write_timeout) ? "" : bad("write-timeout", v, "seconds > 0");
+       }},
+      {"graceful-timeout", "seconds a worker may take to finish requests and flush at shutdown (default 30)",
+       [](server_options& o, std::string_view v) {
+         return parse_seconds(v, o.graceful_timeout) ? "" : bad("graceful-timeout", v, "seconds > 0");
+       }},
+      {"retry-after", "seconds in the Retry-After header of 429 answers (default 1)",
+       [](server_options& o, std::string_view v) {
+         return parse_int(v, o.retry_after_seconds, 0, 3600) ? "" : bad("retry-after", v, "an integer in [0, 3600]");
+       }},
+  };
+  return table;
+}
+
+std::string env_name(std::string_view flag_name) {
+  std::string n = "KAFKIO_SERVER_";
+  for (char c : flag_name) n += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return n;
+}
+
+}  // namespace
+
+bool parse_listen_address(std::string_view text, std::string& host, std::uint16_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view h = text.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  std::uint16_t p = 0;
+  if (!parse_int<std::uint16_t>(text.substr(colon + 1), p, 0, 65535)) return false;
+  host = h.empty() ? "0.0.0.0" : std::string(h);
+  port = p;
+  return true;
+}
+
+env_lookup process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (!v || !*v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::string usage_text() {
+  std::string u =
+      "usage: kafkio-server [--bootstrap HOST:PORT,...] [--listen HOST:PORT] [--workers N] [-X PROPERTY=VALUE]...\n"
+      "                     [limits and timeouts below] [-v]\n\n"
+      "An HTTP gateway to Kafka with Confluent REST Proxy v2 / Strimzi bridge produce endpoints:\n"
+      "  POST /topics/{topic}  POST /topics/{topic}/partitions/{p}  GET /healthz /readyz /metrics\n\n"
+      "Options (each also read from the environment variable shown; a flag overrides it):\n";
+  for (const auto& f : flags())
+    u += "  --" + std::string(f.name) + " V\n      " + std::string(f.help) + "  [" + env_name(f.name) + "]\n";
+  u += "  -X PROPERTY=VALUE\n      a kafkio producer property (docs/producer.md), repeatable\n"
+       "  -v, --verbose\n      log producer diagnostics and every worker event  [KAFKIO_SERVER_VERBOSE=1]\n"
+       "  -h, --help\n";
+  return u;
+}
+
+options_result parse_options(const std::vector<std::string>& args, const env_lookup& env) {
+  options_result r;
+  auto& o = r.options;
+  // Environment first, so that flags override it.
+  if (auto b = env("KAFKIO_BOOTSTRAP")) o.producer_properties.emplace_back("bootstrap.servers", *b);
+  for (const auto& f : flags()) {
+    if (auto v = env(env_name(f.name))) {
+      if (auto err = f.apply(o, *v); !err.empty()) {
+        r.error = err + " (from " + env_name(f.name) + ")";
+        return r;
+      }
+    }
+  }
+  if (auto v = env("KAFKIO_SERVER_VERBOSE")) o.verbose = *v != "0";
+
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a == "-h" || a == "--help") {
+      r.help = true;
+      return r;
+    }
+    if (a == "-v" || a == "--verbose") {
+      o.verbose = true;
+      continue;
+    }
+    if (a == "-X") {
+      if (i + 1 >= args.size()) {
+        r.error = "-X needs PROPERTY=VALUE";
+        return r;
+      }
+      std::string_view kv = args[++i];
+      auto eq = kv.find('=');
+      if (eq == std::string_view::npos || eq == 0) {
+        r.error = "-X takes PROPERTY=VALUE, got '" + std::string(kv) + "'";
+        return r;
+      }
+      o.producer_properties.emplace_back(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+      continue;
+    }
+    if (a.substr(0, 2) != "--") {
+      r.error = "unexpected argument '" + std::string(a) + "'";
+      return r;
+    }
+    std::string_view name = a.substr(2), value;
+    bool have_value = false;
+    if (auto eq = name.find('='); eq != std::string_view::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      have_value = true;
+    }
+    const flag* match = nullptr;
+    for (const auto& f : flags())
+      if (f.name == name) match = &f;
+    if (!match) {
+      r.error = "unknown option '--" + std::string(name) + "'";
+      return r;
+    }
+    if (!have_value) {
+      if (i + 1 >= args.size()) {
+        r.error = "--" + std::string(name) + " needs a value";
+        return r;
+      }
+      value = args[++i];
+    }
+    if (auto err = match->apply(o, value); !err.empty()) {
+      r.error = err;
+      return r;
+    }
+  }
+  if (o.workers == 0) o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bool have_bootstrap = false;
+  for (const auto& [k, v] : o.producer_properties) have_bootstrap |= k == "bootstrap.servers";
+  if (!have_bootstrap) r.error = "no Kafka to talk to: give --bootstrap HOST:PORT (or KAFKIO_BOOTSTRAP)";
+  return r;
+}
+
+}  // namespace kafkio_server

@@ -1,0 +1,266 @@
+#include "produce_request.hpp"
+
+#include "base64.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <limits>
+
+namespace kafkio_server {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+template <class Int>
+std::optional<Int> to_int(std::string_view s) {
+  Int v{};
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+request_error unprocessable(std::string message) { return {422, 422, std::move(message)}; }
+
+// An int32 partition from a JSON number (REST Proxy accepts only integers; 1.0 is refused like Jackson does).
+std::optional<std::int32_t> json_partition(const json::value& v) {
+  if (v.is_int64()) {
+    auto i = v.get_int64();
+    if (i >= 0 && i <= std::numeric_limits<std::int32_t>::max()) return static_cast<std::int32_t>(i);
+  } else if (v.is_uint64()) {
+    auto u = v.get_uint64();
+    if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return static_cast<std::int32_t>(u);
+  }
+  return std::nullopt;
+}
+
+// Key or value of a record in the given format; `what` names the field for error messages.
+std::optional<request_error> embedded_bytes(const json::value& v, embedded_format f, std::string_view what,
+                                            std::size_t index, std::optional<std::string>& out) {
+  if (v.is_null()) {
+    out.reset();
+    return std::nullopt;
+  }
+  auto where = "records[" + std::to_string(index) + "]." + std::string(what);
+  switch (f) {
+    case embedded_format::json: out = json::serialize(v); return std::nullopt;
+    case embedded_format::text:
+      if (!v.is_string()) return unprocessable(where + " must be a string (text format)");
+      out = std::string(v.get_string());
+      return std::nullopt;
+    case embedded_format::binary: {
+      if (!v.is_string()) return unprocessable(where + " must be a base64 string (binary format)");
+      auto decoded = base64_decode(v.get_string());
+      if (!decoded) return unprocessable(where + " is not valid base64");
+      out = std::move(*decoded);
+      return std::nullopt;
+    }
+    case embedded_format::raw: break;
+  }
+  return unprocessable(where + ": unsupported format");
+}
+
+std::optional<request_error> parse_headers(const json::value& v, std::size_t index, std::vector<owned_header>& out) {
+  auto where = "records[" + std::to_string(index) + "].headers";
+  if (v.is_null()) return std::nullopt;
+  if (!v.is_array()) return unprocessable(where + " must be an array of {\"name\", \"value\"}");
+  for (const auto& h : v.get_array()) {
+    if (!h.is_object()) return unprocessable(where + " must be an array of {\"name\", \"value\"}");
+    const auto& o = h.get_object();
+    // REST Proxy v3 and the brief say "name"; the Strimzi bridge says "key". Accept either.
+    const json::value* name = o.if_contains("name");
+    if (!name) name = o.if_contains("key");
+    if (!name || !name->is_string()) return unprocessable(where + ": every header needs a string \"name\"");
+    owned_header oh{std::string(name->get_string()), std::nullopt};
+    if (const auto* val = o.if_contains("value"); val && !val->is_null()) {
+      if (!val->is_string()) return unprocessable(where + ": a header value must be a base64 string or null");
+      auto decoded = base64_decode(val->get_string());
+      if (!decoded) return unprocessable(where + ": header '" + oh.name + "' value is not valid base64");
+      oh.value = std::move(*decoded);
+    }
+    out.push_back(std::move(oh));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<embedded_format> format_for_content_type(std::string_view content_type) {
+  auto semi = content_type.find(';');
+  auto type = lower(trim(content_type.substr(0, semi)));
+  if (type == "application/vnd.kafka.json.v2+json") return embedded_format::json;
+  if (type == "application/vnd.kafka.binary.v2+json") return embedded_format::binary;
+  if (type == "application/vnd.kafka.text.v2+json") return embedded_format::text;  // Strimzi bridge
+  if (type == "application/octet-stream") return embedded_format::raw;
+  return std::nullopt;
+}
+
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;  // needs two hex digits after it
+      const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (plus_is_space && s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+route match_route(std::string_view path) {
+  route r;
+  if (path == "/healthz") r.what = route::kind::healthz;
+  else if (path == "/readyz") r.what = route::kind::readyz;
+  else if (path == "/metrics") r.what = route::kind::metrics;
+  if (r.what != route::kind::not_found) return r;
+
+  constexpr std::string_view prefix = "/topics/";
+  if (path.substr(0, prefix.size()) != prefix) return r;
+  path.remove_prefix(prefix.size());
+  auto slash = path.find('/');
+  auto topic = percent_decode(path.substr(0, slash), false);
+  if (!topic || topic->empty()) return r;
+  if (slash == std::string_view::npos) {
+    r.what = route::kind::produce;
+    r.topic = std::move(*topic);
+    return r;
+  }
+  auto rest = path.substr(slash);
+  constexpr std::string_view partitions = "/partitions/";
+  if (rest.substr(0, partitions.size()) != partitions) return r;
+  rest.remove_prefix(partitions.size());
+  if (rest.empty() || rest.find('/') != std::string_view::npos) return r;
+  r.what = route::kind::produce;
+  r.topic = std::move(*topic);
+  auto p = to_int<std::int32_t>(rest);
+  if (!p || *p < 0) r.bad_partition = true;
+  else r.partition = *p;
+  return r;
+}
+
+std::optional<request_error> parse_query(std::string_view query, produce_query& out) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    auto name = percent_decode(pair.substr(0, eq), true);
+    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+    if (!name || !value) return request_error{400, 400, "malformed percent-encoding in the query string"};
+    if (*name == "async") {
+      auto v = lower(*value);
+      if (v == "true" || v == "1" || v.empty()) out.async = true;
+      else if (v == "false" || v == "0") out.async = false;
+      else return request_error{400, 400, "async must be true or false"};
+    } else if (*name == "key") {
+      out.key = std::move(*value);
+    } else if (*name == "partition") {
+      auto p = to_int<std::int32_t>(*value);
+      if (!p || *p < 0) return request_error{400, 400, "partition must be a non-negative integer"};
+      out.partition = *p;
+    }
+  }
+  return std::nullopt;
+}
+
+parsed_records parse_records(std::string_view body, embedded_format format, const parse_limits& limits) {
+  parsed_records out;
+  boost::system::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 64;
+  json::value doc = json::parse(body, ec, {}, opts);
+  if (ec) {
+    out.error = request_error{400, 400, "malformed JSON: " + ec.message()};
+    return out;
+  }
+  const json::object* root = doc.if_object();
+  const json::value* records = root ? root->if_contains("records") : nullptr;
+  if (!records || !records->is_array()) {
+    out.error = unprocessable("the body must be an object with a \"records\" array");
+    return out;
+  }
+  const auto& arr = records->get_array();
+  if (arr.empty()) {
+    out.error = unprocessable("records may not be empty");
+    return out;
+  }
+  if (arr.size() > limits.max_records) {
+    out.error = unprocessable("too many records: " + std::to_string(arr.size()) + " (at most " +
+                              std::to_string(limits.max_records) + " per request)");
+    return out;
+  }
+  out.records.reserve(arr.size());
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    const json::object* rec = arr[i].if_object();
+    if (!rec) {
+      out.error = unprocessable("records[" + std::to_string(i) + "] must be an object");
+      return out;
+    }
+    owned_record r;
+    static const json::value null_value;
+    const json::value* key = rec->if_contains("key");
+    const json::value* value = rec->if_contains("value");
+    if (auto err = embedded_bytes(key ? *key : null_value, format, "key", i, r.key)) out.error = err;
+    else if (auto err2 = embedded_bytes(value ? *value : null_value, format, "value", i, r.value)) out.error = err2;
+    if (out.error) return out;
+    if (const auto* p = rec->if_contains("partition"); p && !p->is_null()) {
+      r.partition = json_partition(*p);
+      if (!r.partition) {
+        out.error = unprocessable("records[" + std::to_string(i) + "].partition must be a non-negative int32");
+        return out;
+      }
+    }
+    if (const auto* ts = rec->if_contains("timestamp"); ts && !ts->is_null()) {
+      if (!ts->is_int64() || ts->get_int64() < 0) {
+        out.error = unprocessable("records[" + std::to_string(i) + "].timestamp must be milliseconds since 1970");
+        return out;
+      }
+      r.timestamp_ms = ts->get_int64();
+    }
+    if (const auto* h = rec->if_contains("headers")) {
+      if (auto err = parse_headers(*h, i, r.headers)) {
+        out.error = err;
+        return out;
+      }
+    }
+    out.records.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::size_t record_charge(const owned_record& r) noexcept {
+  std::size_t n = 32 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
+  for (const auto& h : r.headers) n += 8 + h.name.size() + (h.value ? h.value->size() : 0);
+  return n;
+}
+
+}  // namespace kafkio_server

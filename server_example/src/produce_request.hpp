@@ -1,0 +1,79 @@
+// The produce API's input side, sans-io: which route a target names, which embedded format a Content-Type asks for,
+// the query string, and a request body turned into records the server owns. Nothing here throws on bad input:
+// every failure is a request_error with the HTTP status and REST Proxy error code to answer with.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kafkio_server {
+
+// How keys and values are embedded in a JSON body (the middle of application/vnd.kafka.<format>.v2+json), or raw:
+// application/octet-stream, where the body is one record's value.
+enum class embedded_format { json, binary, text, raw };
+
+// nullopt for a Content-Type we do not accept (the caller answers 415). Parameters (charset) and case are ignored.
+std::optional<embedded_format> format_for_content_type(std::string_view content_type);
+
+struct request_error {
+  unsigned status = 400;   // HTTP status
+  int error_code = 400;    // REST Proxy's error_code in the JSON body
+  std::string message;
+};
+
+// A route of the API, from the request target's path (percent-decoded).
+struct route {
+  enum class kind { not_found, produce, healthz, readyz, metrics } what = kind::not_found;
+  std::string topic;                    // produce
+  std::optional<std::int32_t> partition;  // produce: /topics/{t}/partitions/{p}
+  bool bad_partition = false;           // /partitions/{p} with p not a non-negative int32
+};
+route match_route(std::string_view path);
+
+// Percent-decoding (and '+' as space in query strings). nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
+
+// The query parameters the produce endpoints use.
+struct produce_query {
+  bool async = false;                  // ?async=true: answer 204 before Kafka acknowledged
+  std::optional<std::string> key;      // ?key= for application/octet-stream
+  std::optional<std::int32_t> partition;  // ?partition= for application/octet-stream
+};
+// Splits "path?query"; unknown parameters are ignored. An error for a malformed value.
+std::optional<request_error> parse_query(std::string_view query, produce_query& out);
+
+struct owned_header {
+  std::string name;
+  std::optional<std::string> value;
+};
+
+// One record to produce, with its own bytes.
+struct owned_record {
+  std::optional<std::int32_t> partition;
+  std::optional<std::string> key, value;
+  std::vector<owned_header> headers;
+  std::optional<std::int64_t> timestamp_ms;
+};
+
+struct parse_limits {
+  std::size_t max_records = 10000;
+};
+
+struct parsed_records {
+  std::vector<owned_record> records;
+  std::optional<request_error> error;
+};
+
+// Parses {"records":[{"key":..,"value":..,"partition":..,"headers":[{"name":..,"value":base64}],"timestamp":..}]}.
+// json: key and value are any JSON, stored as their compact serialisation; binary: base64 strings; text: strings.
+// Malformed JSON is 400; well-formed JSON of the wrong shape (no records, a bad field, bad base64) is 422.
+parsed_records parse_records(std::string_view body, embedded_format format, const parse_limits& limits);
+
+// What the producer charges against buffer.memory for a record (kafkio's formula: 32 bytes of overhead plus key,
+// value and headers); the server uses it to refuse a request up front (429) rather than half-accept it.
+std::size_t record_charge(const owned_record& r) noexcept;
+
+}  // namespace kafkio_server

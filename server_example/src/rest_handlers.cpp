@@ -1,0 +1,196 @@
+#include "rest_handlers.hpp"
+
+#include "rest_response.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+
+#include <cctype>
+#include <memory>
+
+namespace kafkio_server {
+
+namespace {
+
+constexpr std::string_view accepted_types =
+    "application/vnd.kafka.json.v2+json, application/vnd.kafka.binary.v2+json, application/vnd.kafka.text.v2+json "
+    "or application/octet-stream";
+
+// The records of one request on their way through the producer. Completions arrive on the worker's thread;
+// the last one wakes the handler waiting in wait().
+struct produce_state {
+  explicit produce_state(asio::any_io_executor ex, std::size_t n)
+      : outcomes(n), remaining(n), done(std::move(ex), asio::steady_timer::time_point::max()) {}
+
+  asio::awaitable<void> wait() {
+    while (remaining > 0) {
+      boost::system::error_code ec;
+      co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  std::vector<record_outcome> outcomes;
+  std::size_t remaining;
+  asio::steady_timer done;
+};
+
+// Kafka's rule (org.apache.kafka.common.internals.Topic): 1 to 249 of [a-zA-Z0-9._-], not "." or "..".
+bool legal_topic_name(std::string_view t) {
+  if (t.empty() || t.size() > 249 || t == "." || t == "..") return false;
+  for (char c : t)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+  return true;
+}
+
+http_response too_busy(worker_context& ctx, unsigned version, std::size_t records) {
+  ctx.stats.records_rejected.fetch_add(records, std::memory_order_relaxed);
+  auto res = error_response(version, http::status::too_many_requests, 429,
+                            "the producer's buffer is full (buffer.memory): retry later");
+  res.set(http::field::retry_after, std::to_string(ctx.options.retry_after_seconds));
+  return res;
+}
+
+asio::awaitable<http_response> produce(worker_context& ctx, const http_request& req, const request_plan& plan) {
+  const unsigned version = req.version();
+  std::vector<owned_record> records;
+  if (*plan.format == embedded_format::raw) {
+    owned_record r;
+    r.key = plan.query.key;
+    r.value = req.body();
+    r.partition = plan.query.partition;
+    records.push_back(std::move(r));
+  } else {
+    auto parsed = parse_records(req.body(), *plan.format, {ctx.options.max_records_per_request});
+    if (parsed.error)
+      co_return error_response(version, static_cast<http::status>(parsed.error->status), parsed.error->error_code,
+                               parsed.error->message);
+    records = std::move(parsed.records);
+  }
+  if (plan.target.partition)
+    for (auto& r : records) r.partition = plan.target.partition;
+  if (!legal_topic_name(plan.target.topic)) {
+    // The broker would refuse it only after the producer waited max.block.ms for metadata: answer now.
+    std::vector<record_outcome> outcomes(records.size(), record_outcome{make_error_code(kafkio::client_errc::unknown_topic)});
+    ctx.stats.records_failed.fetch_add(records.size(), std::memory_order_relaxed);
+    co_return make_response(version, http::status::ok, offsets_body(outcomes), rest_content_type);
+  }
+
+  // Admission: all records of the request or none. Half-accepting would leave the client unsure what to resend.
+  std::size_t charge = 0;
+  for (const auto& r : records) charge += record_charge(r);
+  if (charge > ctx.buffer_memory)
+    co_return error_response(version, http::status::payload_too_large, 413,
+                             "the request's records need more than the producer's buffer.memory (" +
+                                 std::to_string(ctx.buffer_memory) + " bytes)");
+  if (ctx.inflight_charge + charge > ctx.buffer_memory) co_return too_busy(ctx, version, records.size());
+
+  auto state = std::make_shared<produce_state>(co_await asio::this_coro::executor, records.size());
+  std::vector<kafkio::header> headers;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    headers.clear();
+    for (const auto& h : r.headers)
+      headers.push_back({h.name, h.value ? std::optional<std::string_view>(*h.value) : std::nullopt});
+    kafkio::producer_record pr;
+    pr.topic = plan.target.topic;
+    pr.partition = r.partition;
+    if (r.key) pr.key = *r.key;
+    if (r.value) pr.value = *r.value;
+    pr.headers = headers;
+    pr.timestamp_ms = r.timestamp_ms;
+    const std::size_t c = record_charge(r);
+    ctx.inflight_charge += c;
+    // try_send: if buffer.memory is used up anyway (our estimate is only an estimate), fail at once instead of
+    // letting records queue without bound.
+    ctx.producer.try_send(pr, [state, i, c, &ctx](std::error_code ec, kafkio::record_metadata md) {
+      ctx.inflight_charge -= c;
+      (ec ? ctx.stats.records_failed : ctx.stats.records_produced).fetch_add(1, std::memory_order_relaxed);
+      state->outcomes[i] = record_outcome{ec, md.partition, md.offset};
+      if (--state->remaining == 0) state->done.cancel();
+    });
+  }
+  records.clear();  // the producer copied the bytes
+
+  if (plan.query.async) {
+    http_response res{http::status::no_content, version};
+    co_return res;
+  }
+  co_await state->wait();
+  bool all_full = true;
+  for (const auto& o : state->outcomes) all_full &= o.ec == kafkio::client_errc::queue_full;
+  if (all_full) co_return too_busy(ctx, version, 0);
+  co_return make_response(version, http::status::ok, offsets_body(state->outcomes), rest_content_type);
+}
+
+}  // namespace
+
+http_response make_response(unsigned version, http::status status, std::string body, std::string_view content_type) {
+  http_response res{status, version};
+  res.set(http::field::content_type, content_type);
+  res.body() = std::move(body);
+  return res;
+}
+
+http_response error_response(unsigned version, http::status status, int error_code, std::string_view message) {
+  return make_response(version, status, error_body(error_code, message), rest_content_type);
+}
+
+std::optional<http_response> inspect(worker_context& ctx, const http_request& h, request_plan& plan) {
+  const unsigned version = h.version();
+  std::string_view target = h.target();
+  auto qmark = target.find('?');
+  std::string_view path = target.substr(0, qmark);
+  plan.target = match_route(path);
+  const auto method = h.method();
+  if (plan.target.what == route::kind::not_found)
+    return error_response(version, http::status::not_found, 404, "HTTP 404 Not Found");
+  if (plan.target.what != route::kind::produce) {
+    if (method != http::verb::get) {
+      auto res = error_response(version, http::status::method_not_allowed, 405, "HTTP 405 Method Not Allowed");
+      res.set(http::field::allow, "GET");
+      return res;
+    }
+    return std::nullopt;
+  }
+  if (method != http::verb::post) {
+    auto res = error_response(version, http::status::method_not_allowed, 405, "HTTP 405 Method Not Allowed");
+    res.set(http::field::allow, "POST");
+    return res;
+  }
+  if (plan.target.bad_partition)
+    return error_response(version, http::status::not_found, 40402, "Partition not found: not a partition number");
+  if (qmark != std::string_view::npos)
+    if (auto err = parse_query(target.substr(qmark + 1), plan.query))
+      return error_response(version, static_cast<http::status>(err->status), err->error_code, err->message);
+  plan.format = format_for_content_type(h[http::field::content_type]);
+  if (!plan.format)
+    return error_response(version, http::status::unsupported_media_type, 415,
+                          "HTTP 415 Unsupported Media Type: use " + std::string(accepted_types));
+  if (auto len = h.payload_size(); len && *len > ctx.options.max_body_bytes)
+    return error_response(version, http::status::payload_too_large, 413,
+                          "the request body is " + std::to_string(*len) + " bytes, more than --max-body-bytes " +
+                              std::to_string(ctx.options.max_body_bytes));
+  return std::nullopt;
+}
+
+asio::awaitable<http_response> handle(worker_context& ctx, const http_request& req, const request_plan& plan) {
+  const unsigned version = req.version();
+  switch (plan.target.what) {
+    case route::kind::healthz: co_return make_response(version, http::status::ok, "ok\n", "text/plain");
+    case route::kind::readyz:
+      if (ctx.producer.has_metadata()) co_return make_response(version, http::status::ok, "ready\n", "text/plain");
+      co_return make_response(version, http::status::service_unavailable,
+                              "not ready: no metadata from Kafka yet (the producer connects with the first record)\n",
+                              "text/plain");
+    case route::kind::metrics:
+      ctx.publish_producer_metrics();
+      co_return make_response(version, http::status::ok, render_prometheus(ctx.all_stats),
+                              "text/plain; version=0.0.4; charset=utf-8");
+    case route::kind::produce: co_return co_await produce(ctx, req, plan);
+    case route::kind::not_found: break;
+  }
+  co_return error_response(version, http::status::not_found, 404, "HTTP 404 Not Found");
+}
+
+}  // namespace kafkio_server

@@ -1,0 +1,203 @@
+#include "worker.hpp"
+
+#include "http_session.hpp"
+#include "worker_context.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+namespace kafkio_server {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string prefix(int index) { return "kafkio-server[worker " + std::to_string(index) + " pid " + std::to_string(::getpid()) + "]: "; }
+
+// Logs an exception that escaped a coroutine: a bug, but one connection's, not the worker's.
+auto log_failure(int index) {
+  return [index](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::cerr << prefix(index) << "coroutine failed: " << ex.what() << "\n";
+    }
+  };
+}
+
+asio::awaitable<void> wait_for_session_change(worker_context& ctx) {
+  boost::system::error_code ec;
+  co_await ctx.sessions_changed.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> accept_loop(worker_context& ctx, asio::ip::tcp::acceptor& acceptor) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer pause(ex);
+  auto last_error_log = clock::time_point{};
+  while (!ctx.stopping) {
+    // The connection cap: stop accepting (the kernel's backlog and the other workers take the load) until a
+    // session ends. Connections are never accepted only to be dropped.
+    if (ctx.sessions.size() >= ctx.options.max_connections) {
+      co_await wait_for_session_change(ctx);
+      continue;
+    }
+    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    if (ctx.stopping || ec == asio::error::operation_aborted) break;
+    if (ec) {
+      // EMFILE/ENFILE/ENOBUFS: back off instead of spinning; the pending connection stays in the backlog.
+      if (clock::now() - last_error_log > std::chrono::seconds(1)) {
+        std::cerr << prefix(ctx.index) << "accept: " << ec.message() << "\n";
+        last_error_log = clock::now();
+      }
+      pause.expires_after(std::chrono::milliseconds(50));
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    ctx.stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    boost::system::error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    asio::co_spawn(ex, run_session(ctx, std::move(socket)), log_failure(ctx.index));
+  }
+}
+
+asio::awaitable<void> publish_metrics_loop(worker_context& ctx, asio::steady_timer& timer) {
+  for (;;) {
+    ctx.publish_producer_metrics();
+    timer.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;
+  }
+}
+
+void close_idle_sessions(worker_context& ctx, bool including_fresh) {
+  for (auto& s : ctx.sessions)
+    if (s.idle && (including_fresh || s.served > 0)) s.stream->cancel();
+}
+
+struct shutdown_parts {
+  asio::ip::tcp::acceptor& acceptor;
+  asio::steady_timer& metrics_timer;
+  asio::signal_set& signals;
+  int& exit_code;
+};
+
+asio::awaitable<void> graceful_shutdown(worker_context& ctx, shutdown_parts parts) {
+  auto ex = co_await asio::this_coro::executor;
+  const auto begun = clock::now();
+  if (ctx.options.verbose) std::cerr << prefix(ctx.index) << "shutting down gracefully\n";
+  ctx.stopping = true;
+  boost::system::error_code ignored;
+  parts.acceptor.close(ignored);
+  ctx.sessions_changed.cancel();  // the accept loop may wait for room
+
+  // Hard deadline: past it, report what is lost and leave without running destructors (the producer's destructor
+  // would only fail the records with operation_aborted, and a stuck client must not keep the process alive).
+  asio::steady_timer deadline(ex, std::chrono::duration_cast<clock::duration>(ctx.options.graceful_timeout));
+  deadline.async_wait([&ctx](boost::system::error_code ec) {
+    if (ec) return;
+    auto m = ctx.producer.metrics();
+    std::cerr << prefix(ctx.index) << "graceful timeout: " << ctx.sessions.size() << " connections still open, "
+              << (m.records_accepted - m.records_acked - m.records_failed)
+              << " records without an acknowledgement; exiting\n";
+    std::fflush(nullptr);
+    ::_exit(3);
+  });
+
+  // Connections that already served a request and wait for another one close now; connections accepted just
+  // before the signal get a moment for their first request to arrive (its bytes may be in flight).
+  close_idle_sessions(ctx, false);
+  asio::steady_timer fresh_grace(ex, std::chrono::milliseconds(500));
+  fresh_grace.async_wait([&ctx](boost::system::error_code ec) {
+    if (!ec) close_idle_sessions(ctx, true);
+  });
+  while (!ctx.sessions.empty()) co_await wait_for_session_change(ctx);
+  fresh_grace.cancel();
+
+  // Every request is answered; now deliver what the producer still holds (?async=true records among them).
+  auto [ec] = co_await ctx.producer.async_close(use_tuple);
+  parts.metrics_timer.cancel();
+  ctx.publish_producer_metrics();
+  parts.signals.cancel();
+  deadline.cancel();
+  auto m = ctx.producer.metrics();
+  if (ctx.options.verbose || ec)
+    std::cerr << prefix(ctx.index) << "stopped after "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - begun).count() << " ms: "
+              << m.records_acked << " records acknowledged, " << m.records_failed << " failed"
+              << (ec ? ", close: " + ec.message() : std::string()) << "\n";
+  parts.exit_code = ec ? 3 : 0;
+}
+
+}  // namespace
+
+int run_worker(const server_options& options, const kafkio::config_result& producer_config, int listen_fd,
+               int index, shared_stats& stats) {
+  asio::io_context io(1);
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  // The master blocks these signals around fork() so none is lost before this handler exists; deliver them now.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  ::pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
+
+  std::optional<kafkio::producer> producer;
+  try {
+    producer.emplace(io.get_executor(), producer_config);
+  } catch (const std::exception& e) {
+    std::cerr << prefix(index) << "cannot create the producer: " << e.what() << "\n";
+    return 1;
+  }
+  const bool verbose = options.verbose;
+  producer->set_logger([index, verbose](kafkio::log_level level, std::string_view msg) {
+    if (verbose || level >= kafkio::log_level::warning) std::cerr << prefix(index) << "kafkio: " << msg << "\n";
+  });
+
+  auto& slot = stats.slot(index);
+  slot.pid.store(::getpid());
+  slot.starts.fetch_add(1);
+  slot.connections_open.store(0);  // gauges a crashed predecessor may have left behind
+  slot.requests_in_flight.store(0);
+
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  asio::ip::tcp::acceptor acceptor(io);
+  boost::system::error_code ec;
+  acceptor.assign(addr.ss_family == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), listen_fd, ec);
+  if (ec) {
+    std::cerr << prefix(index) << "cannot use the listening socket: " << ec.message() << "\n";
+    return 1;
+  }
+
+  worker_context ctx(options, stats, index, *producer, io.get_executor());
+  asio::steady_timer metrics_timer(io);
+  int exit_code = 0;
+  asio::co_spawn(io, accept_loop(ctx, acceptor), log_failure(index));
+  asio::co_spawn(io, publish_metrics_loop(ctx, metrics_timer), log_failure(index));
+  signals.async_wait([&](boost::system::error_code sec, int) {
+    if (sec) return;
+    asio::co_spawn(io, graceful_shutdown(ctx, {acceptor, metrics_timer, signals, exit_code}), log_failure(index));
+  });
+  if (verbose) std::cerr << prefix(index) << "serving\n";
+  io.run();
+  std::fflush(nullptr);
+  return exit_code;
+}
+
+}  // namespace kafkio_server
