@@ -10,6 +10,7 @@
 // Every accepted record ends in exactly one completion.
 #pragma once
 
+#include <kafkio/detail/completion_queue.hpp>
 #include <kafkio/detail/connection.hpp>
 #include <kafkio/detail/metadata_cache.hpp>
 #include <kafkio/detail/produce_error.hpp>
@@ -33,8 +34,6 @@
 
 namespace kafkio::detail {
 
-using send_completion = asio::any_completion_handler<void(std::error_code, record_metadata)>;
-using void_completion = asio::any_completion_handler<void(std::error_code)>;
 using log_function = std::function<void(log_level, std::string_view)>;
 
 // What pending operations complete with when the producer is destroyed: boost::asio::error::operation_aborted
@@ -155,6 +154,7 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   std::size_t batch_size() const noexcept { return static_cast<std::size_t>(cfg_.batch_size); }
 
   asio::any_io_executor ex_;
+  std::shared_ptr<completion_queue> completions_;  // every handler we complete goes through it, in order
   producer_config cfg_;
   bool idempotent_;
   std::chrono::milliseconds delivery_timeout_;
@@ -163,7 +163,12 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   partitioner_function custom_partitioner_;
   std::minstd_rand rng_;
 
-  std::unordered_map<std::string, std::unique_ptr<topic_queue>> topics_;
+  // Heterogeneous lookup: a send looks its topic up by string_view without building a std::string.
+  struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<topic_queue>, string_hash, std::equal_to<>> topics_;
   std::vector<batch_ptr> batch_pool_;                          // finished batches, buffers kept for reuse
   std::vector<protocol::record_header_view> header_scratch_;  // reused per append
   metadata_cache metadata_;

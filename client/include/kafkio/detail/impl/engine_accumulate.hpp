@@ -42,7 +42,7 @@ struct producer_engine::room_waiter {
 };
 
 inline producer_engine::producer_engine(asio::any_io_executor ex, producer_config cfg)
-    : ex_(std::move(ex)), cfg_(std::move(cfg)), idempotent_(cfg_.idempotence_enabled()),
+    : ex_(std::move(ex)), completions_(std::make_shared<completion_queue>(ex_)), cfg_(std::move(cfg)), idempotent_(cfg_.idempotence_enabled()),
       delivery_timeout_(cfg_.effective_delivery_timeout()), max_block_(cfg_.max_block), rng_(std::random_device{}()),
       wakeup_(ex_) {
   // Bootstrap addresses get negative pseudo node ids until metadata names the real brokers.
@@ -81,7 +81,7 @@ inline std::error_code producer_engine::validate(const producer_record& r) const
 inline void producer_engine::send(const producer_record& r, send_completion done, bool wait_for_room) {
   auto fail_now = [&](std::error_code ec) {
     ++counters_.records_failed;
-    asio::post(ex_, asio::append(std::move(done), ec, record_metadata{std::string(r.topic), r.partition.value_or(-1)}));
+    completions_->push(std::move(done), ec, record_metadata{std::string(r.topic), r.partition.value_or(-1)});
   };
   if (closing_ || closed_) return fail_now(make_error_code(client_errc::producer_closed));
   if (auto ec = validate(r)) return fail_now(ec);
@@ -120,12 +120,12 @@ inline void producer_engine::send(const producer_record& r, send_completion done
 inline void producer_engine::complete_record_error(send_completion done, std::string topic, std::int32_t partition,
                                                    std::error_code ec, std::uint64_t generation) {
   ++counters_.records_failed;
-  asio::post(ex_, asio::append(std::move(done), ec, record_metadata{std::move(topic), partition, -1, -1}));
+  completions_->push(std::move(done), ec, record_metadata{std::move(topic), partition, -1, -1});
   release_generation(generation);
 }
 
 inline producer_engine::topic_queue& producer_engine::topic_for(std::string_view name) {
-  auto it = topics_.find(std::string(name));
+  auto it = topics_.find(name);
   if (it != topics_.end()) return *it->second;
   auto t = std::make_unique<topic_queue>();
   t->name = std::string(name);
@@ -259,7 +259,7 @@ inline void producer_engine::release_generation(std::uint64_t generation) {
   // A flush waits for every generation up to its own; it is done once no older generation has records left.
   while (!flush_waiters_.empty() &&
          (generation_counts_.empty() || generation_counts_.front().first > flush_waiters_.front().generation)) {
-    asio::post(ex_, asio::append(std::move(flush_waiters_.front().done), std::error_code{}));
+    completions_->push(std::move(flush_waiters_.front().done), std::error_code{});
     flush_waiters_.pop_front();
   }
   flushing_ = !flush_waiters_.empty();
@@ -275,7 +275,7 @@ inline void producer_engine::finish_batch(batch& b, std::error_code ec, std::int
     ++i;
     if (ec) ++counters_.records_failed;
     else ++counters_.records_acked;
-    asio::post(ex_, asio::append(std::move(slot.done), ec, std::move(md)));
+    completions_->push(std::move(slot.done), ec, std::move(md));
     release_generation(slot.generation);
   }
   if (!ec) counters_.record_bytes_acked += b.reserved_bytes;
@@ -297,7 +297,7 @@ inline void producer_engine::recycle(batch_ptr b) {
 }
 
 inline void producer_engine::flush(void_completion done) {
-  if (generation_counts_.empty()) return asio::post(ex_, asio::append(std::move(done), std::error_code{}));
+  if (generation_counts_.empty()) return completions_->push(std::move(done), std::error_code{});
   flush_waiters_.push_back({generation_, std::move(done)});
   ++generation_;
   flushing_ = true;
@@ -305,7 +305,7 @@ inline void producer_engine::flush(void_completion done) {
 }
 
 inline void producer_engine::close(void_completion done) {
-  if (closed_) return asio::post(ex_, asio::append(std::move(done), std::error_code{}));
+  if (closed_) return completions_->push(std::move(done), std::error_code{});
   closing_ = true;
   flush(asio::any_completion_handler<void(std::error_code)>(
       [self = shared_from_this(), done = std::move(done)](std::error_code ec) mutable {
@@ -323,7 +323,7 @@ inline void producer_engine::abort() {
   auto aborted = aborted_error();
   wakeup_.cancel();
   // Flushes first: failing the records below would otherwise complete them as if the flush had succeeded.
-  for (auto& f : std::exchange(flush_waiters_, {})) asio::post(ex_, asio::append(std::move(f.done), aborted));
+  for (auto& f : std::exchange(flush_waiters_, {})) completions_->push(std::move(f.done), aborted);
   // In-flight batches come back through their response callbacks, which see closed_ and fail them.
   for (auto& [id, l] : links_)
     if (l.conn) l.conn->close(aborted);
@@ -341,7 +341,7 @@ inline void producer_engine::abort() {
     asio::get_associated_cancellation_slot(w->record.done).clear();
     complete_record_error(std::move(w->record.done), w->record.topic, -1, aborted, w->record.generation);
   }
-  if (close_done_) asio::post(ex_, asio::append(std::move(close_done_), aborted));
+  if (close_done_) completions_->push(std::move(close_done_), aborted);
 }
 
 inline producer_metrics producer_engine::metrics() const {

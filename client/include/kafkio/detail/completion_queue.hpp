@@ -1,0 +1,76 @@
+// Delivers completion handlers in order, a bounded number per turn of the event loop.
+//
+// A Produce response can finish thousands of records at once. Posting one handler per record would run them all
+// before the loop looks at its timers and sockets again (Asio checks the reactor once per pass through its queue),
+// a CPU burst proportional to the response. Instead completions wait here in FIFO order and one posted drain runs
+// at most `per_turn` of them, then re-posts itself behind whatever else is ready. Flush completions go through the
+// same queue, so a flush is never reported before the records it waited for.
+#pragma once
+
+#include <kafkio/record.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include <deque>
+#include <memory>
+#include <system_error>
+#include <variant>
+
+namespace kafkio::detail {
+
+using send_completion = boost::asio::any_completion_handler<void(std::error_code, record_metadata)>;
+using void_completion = boost::asio::any_completion_handler<void(std::error_code)>;
+
+class completion_queue : public std::enable_shared_from_this<completion_queue> {
+ public:
+  static constexpr std::size_t per_turn = 64;
+
+  explicit completion_queue(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
+
+  void push(send_completion h, std::error_code ec, record_metadata md) {
+    items_.push_back({std::move(h), ec, std::move(md)});
+    schedule();
+  }
+  void push(void_completion h, std::error_code ec) {
+    items_.push_back({std::move(h), ec, {}});
+    schedule();
+  }
+  std::size_t size() const noexcept { return items_.size(); }
+
+ private:
+  struct item {
+    std::variant<send_completion, void_completion> handler;
+    std::error_code ec;
+    record_metadata md;
+  };
+
+  void schedule() {
+    if (scheduled_) return;
+    scheduled_ = true;
+    boost::asio::post(ex_, [self = shared_from_this()] { self->drain(); });
+  }
+
+  void drain() {
+    scheduled_ = false;
+    for (std::size_t n = 0; n < per_turn && !items_.empty(); ++n) {
+      auto it = std::move(items_.front());
+      items_.pop_front();
+      // dispatch: runs inline when the handler's associated executor is ours, else goes to its own (a strand).
+      if (auto* s = std::get_if<send_completion>(&it.handler))
+        boost::asio::dispatch(boost::asio::append(std::move(*s), it.ec, std::move(it.md)));
+      else
+        boost::asio::dispatch(boost::asio::append(std::move(std::get<void_completion>(it.handler)), it.ec));
+    }
+    if (!items_.empty()) schedule();
+  }
+
+  boost::asio::any_io_executor ex_;
+  std::deque<item> items_;
+  bool scheduled_ = false;
+};
+
+}  // namespace kafkio::detail
