@@ -10,6 +10,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <random>
 
@@ -100,6 +102,19 @@ struct stats {
   }
 };
 
+// CPU time and peak resident set of this process (getrusage), for CPU per record and memory comparisons.
+struct process_usage {
+  double user_s = 0, system_s = 0;
+  long max_rss_kb = 0;  // Linux reports ru_maxrss in kilobytes
+  double cpu_s() const { return user_s + system_s; }
+  static process_usage now() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return {static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6,
+            static_cast<double>(ru.ru_stime.tv_sec) + static_cast<double>(ru.ru_stime.tv_usec) / 1e6, ru.ru_maxrss};
+  }
+};
+
 asio::awaitable<void> run(kafkio::producer& p, const options& o, stats& st, kafkio::tools::loop_lateness& lateness,
                           double& elapsed_s) {
   auto ex = co_await asio::this_coro::executor;
@@ -161,6 +176,7 @@ int main(int argc, char** argv) {
   asio::co_spawn(io, run(p, o, st, lateness, elapsed), [&](std::exception_ptr e) { failure = e; });
   io.run();
   if (failure) std::rethrow_exception(failure);
+  const auto usage = process_usage::now();  // the whole run, all threads (Asio's resolver thread included)
   double rate = st.completed / std::max(elapsed, 1e-9);
   std::printf("%lld records sent, %.1f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, "
               "%.0f ms 50th, %.0f ms 95th, %.0f ms 99th, %.0f ms 99.9th.\n",
@@ -173,11 +189,15 @@ int main(int argc, char** argv) {
   if (o.json)
     std::printf("{\"records\":%lld,\"errors\":%lld,\"records_per_sec\":%.1f,\"mb_per_sec\":%.3f,\"avg_ms\":%.3f,"
                 "\"max_ms\":%.3f,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
-                "\"lateness_p999_us\":%.0f,\"lateness_max_us\":%.0f}\n",
+                "\"lateness_p999_us\":%.0f,\"lateness_max_us\":%.0f,\"lateness_p99_us\":%.0f,\"lateness_p50_us\":%.0f,"
+                "\"elapsed_s\":%.3f,\"cpu_s\":%.3f,\"user_s\":%.3f,\"system_s\":%.3f,\"cpu_s_per_million\":%.3f,"
+                "\"max_rss_kb\":%ld}\n",
                 static_cast<long long>(st.completed), static_cast<long long>(st.errors), rate,
                 rate * static_cast<double>(o.record_size) / 1024.0 / 1024.0,
                 st.total_latency_ms / std::max<std::int64_t>(st.completed, 1), st.max_latency_ms, st.percentile(0.5),
                 st.percentile(0.95), st.percentile(0.99), st.percentile(0.999), lateness.quantile_us(0.999),
-                lateness.worst_us());
+                lateness.worst_us(), lateness.quantile_us(0.99), lateness.quantile_us(0.5), elapsed, usage.cpu_s(),
+                usage.user_s, usage.system_s, usage.cpu_s() * 1e6 / static_cast<double>(std::max<std::int64_t>(st.completed, 1)),
+                usage.max_rss_kb);
   return st.errors ? 1 : 0;
 }

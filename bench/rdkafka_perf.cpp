@@ -1,0 +1,165 @@
+// rdkafka-perf: librdkafka's producer measured exactly like kafkio-perf (client/tools/kafkio_perf.cpp): same
+// options, same summary line, same latency definition and the same --json keys (without loop lateness: librdkafka
+// has no event loop of ours to time). Only for comparison; kafkio itself never links librdkafka.
+//
+//   rdkafka-perf --topic T --num-records N --record-size S --throughput R(-1 = unlimited)
+//                --producer-props bootstrap.servers=127.0.0.1:19092 acks=all linger.ms=5 ... [--json]
+//
+// --producer-props are handed to rd_kafka_conf_set() as they are (Java-style names like acks, linger.ms,
+// batch.size, compression.type and enable.idempotence are librdkafka names too). Note librdkafka's defaults differ
+// from Java's and kafkio's (enable.idempotence=false, batch.size=1000000): scripts/bench passes them explicitly.
+//
+// Latency: each message's opaque is its index; the delivery report callback (served by rd_kafka_poll on this
+// thread, as in librdkafka's own rdkafka_performance example) takes now - send time[index].
+#include "perf_stats.hpp"
+
+#include <librdkafka/rdkafka.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using kafkio::bench::perf_clock;
+
+struct options {
+  std::string topic;
+  std::int64_t num_records = -1;
+  std::size_t record_size = 100;
+  double throughput = -1;
+  std::vector<std::pair<std::string, std::string>> props;
+  bool json = false;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "rdkafka-perf: %s\nusage: rdkafka-perf --topic T --num-records N --record-size BYTES --throughput "
+               "RECORDS_PER_SEC(-1: unlimited) --producer-props K=V [K=V...] [--json]\n",
+               why);
+  std::exit(2);
+}
+
+options parse_args(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage("missing value");
+      return argv[++i];
+    };
+    if (a == "--topic") o.topic = value();
+    else if (a == "--num-records") o.num_records = std::stoll(value());
+    else if (a == "--record-size") o.record_size = std::stoul(value());
+    else if (a == "--throughput") o.throughput = std::stod(value());
+    else if (a == "--json") o.json = true;
+    else if (a == "--producer-props") {
+      while (i + 1 < argc && std::string_view(argv[i + 1]).substr(0, 2) != "--") {
+        std::string_view kv = argv[++i];
+        auto eq = kv.find('=');
+        if (eq == std::string_view::npos || eq == 0) usage("--producer-props takes K=V pairs");
+        o.props.emplace_back(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+      }
+    } else usage("unknown option");
+  }
+  if (o.topic.empty() || o.num_records < 0) usage("--topic and --num-records are required");
+  return o;
+}
+
+struct run_state {
+  const options* opts;
+  kafkio::bench::latency_stats stats;
+  std::vector<perf_clock::time_point> sent_at;  // by message index (the message opaque)
+};
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto& st = *static_cast<run_state*>(opaque);
+  const auto index = static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(m->_private));
+  if (m->err) {
+    if (st.stats.errors++ < 5) std::fprintf(stderr, "rdkafka-perf: send failed: %s\n", rd_kafka_err2str(m->err));
+    return;
+  }
+  const auto latency = std::chrono::duration<double, std::milli>(perf_clock::now() - st.sent_at[static_cast<std::size_t>(index)]);
+  st.stats.record(index, latency.count(), st.opts->record_size);
+}
+
+void log_to_stderr(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  std::fprintf(stderr, "rdkafka-perf: %d %s: %s\n", level, fac, buf);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto o = parse_args(argc, argv);
+  run_state st{&o, kafkio::bench::latency_stats(o.num_records), std::vector<perf_clock::time_point>(static_cast<std::size_t>(o.num_records))};
+
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [k, v] : o.props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      std::fprintf(stderr, "rdkafka-perf: %s\n", err);
+      return 2;
+    }
+  }
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_log_cb(conf, log_to_stderr);
+  rd_kafka_conf_set_opaque(conf, &st);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) {
+    std::fprintf(stderr, "rdkafka-perf: %s\n", err);
+    return 2;
+  }
+  rd_kafka_topic_t* topic = rd_kafka_topic_new(rk, o.topic.c_str(), nullptr);
+
+  auto payload = kafkio::bench::perf_tool_payload(o.record_size);
+  const auto start = perf_clock::now();
+  for (std::int64_t i = 0; i < o.num_records; ++i) {
+    st.sent_at[static_cast<std::size_t>(i)] = perf_clock::now();
+    auto* opaque = reinterpret_cast<void*>(static_cast<std::uintptr_t>(i));
+    while (rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload.data(), payload.size(), nullptr,
+                            0, opaque) == -1) {
+      const auto e = rd_kafka_last_error();
+      if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        std::fprintf(stderr, "rdkafka-perf: produce failed: %s\n", rd_kafka_err2str(e));
+        return 1;
+      }
+      rd_kafka_poll(rk, 1);  // backpressure: serve delivery reports until there is room
+      st.sent_at[static_cast<std::size_t>(i)] = perf_clock::now();
+    }
+    rd_kafka_poll(rk, 0);
+    if (o.throughput > 0) {
+      auto due = start + std::chrono::duration_cast<perf_clock::duration>(std::chrono::duration<double>((i + 1) / o.throughput));
+      // Wait by polling, so delivery reports keep being served on time while we pace.
+      while (due > perf_clock::now() + std::chrono::milliseconds(1)) {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(due - perf_clock::now()).count();
+        rd_kafka_poll(rk, static_cast<int>(std::max<std::int64_t>(ms, 1)));
+      }
+    }
+  }
+  while (rd_kafka_outq_len(rk) > 0) rd_kafka_poll(rk, 50);
+  const double elapsed = std::chrono::duration<double>(perf_clock::now() - start).count();
+  rd_kafka_topic_destroy(topic);
+  rd_kafka_destroy(rk);
+  const auto usage = kafkio::bench::current_process_usage();
+
+  auto& s = st.stats;
+  const double rate = static_cast<double>(s.completed) / std::max(elapsed, 1e-9);
+  const double mb = rate * static_cast<double>(o.record_size) / 1024.0 / 1024.0;
+  std::printf("%lld records sent, %.1f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, "
+              "%.0f ms 50th, %.0f ms 95th, %.0f ms 99th, %.0f ms 99.9th.\n",
+              static_cast<long long>(s.completed), rate, mb, s.average_ms(), s.max_latency_ms, s.percentile(0.5),
+              s.percentile(0.95), s.percentile(0.99), s.percentile(0.999));
+  if (o.json)
+    std::printf("{\"client\":\"librdkafka %s\",\"records\":%lld,\"errors\":%lld,\"records_per_sec\":%.1f,"
+                "\"mb_per_sec\":%.3f,\"avg_ms\":%.3f,\"max_ms\":%.3f,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,"
+                "\"p999_ms\":%.3f,\"elapsed_s\":%.3f,\"cpu_s\":%.3f,\"user_s\":%.3f,\"system_s\":%.3f,"
+                "\"cpu_s_per_million\":%.3f,\"max_rss_kb\":%ld}\n",
+                rd_kafka_version_str(), static_cast<long long>(s.completed), static_cast<long long>(s.errors), rate, mb,
+                s.average_ms(), s.max_latency_ms, s.percentile(0.5), s.percentile(0.95), s.percentile(0.99),
+                s.percentile(0.999), elapsed, usage.cpu_s, usage.user_s, usage.system_s,
+                usage.cpu_s * 1e6 / static_cast<double>(std::max<std::int64_t>(s.completed, 1)), usage.max_rss_kb);
+  return s.errors ? 1 : 0;
+}
