@@ -6,7 +6,7 @@
 // records have completed (connections up, metadata known, batch buffers and pools grown), the counters are read;
 // they are read again when `--records` more have completed. Allocations per record = difference / records.
 //
-//   kafkio-alloc-count [--records 1000000] [--warmup 200000] [--record-size 100] [--dry]
+//   kafkio-alloc-count [--records 1000000] [--warmup 200000] [--record-size 100] [--in-flight 10000] [--dry]
 //                      [--producer-props acks=1 linger.ms=0 compression.type=lz4 ...] [--json]
 //
 // The driver itself is built to allocate nothing per record (a plain lambda per send, the pump re-posted at most
@@ -127,6 +127,7 @@ namespace asio = boost::asio;
 struct options {
   std::int64_t records = 1'000'000, warmup = 200'000;
   std::size_t record_size = 100;
+  std::size_t in_flight = 10000;
   kafkio::property_list props;
   bool dry = false, json = false;
 };
@@ -134,7 +135,7 @@ struct options {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "kafkio-alloc-count: %s\nusage: kafkio-alloc-count [--records N] [--warmup N] [--record-size BYTES] "
-               "[--dry] [--producer-props K=V ...] [--json]\n",
+               "[--in-flight N] [--dry] [--producer-props K=V ...] [--json]\n",
                why);
   std::exit(2);
 }
@@ -150,6 +151,7 @@ options parse_args(int argc, char** argv) {
     if (a == "--records") o.records = std::stoll(value());
     else if (a == "--warmup") o.warmup = std::stoll(value());
     else if (a == "--record-size") o.record_size = std::stoul(value());
+    else if (a == "--in-flight") o.in_flight = std::stoul(value());
     else if (a == "--dry") o.dry = true;
     else if (a == "--json") o.json = true;
     else if (a == "--producer-props") {
@@ -161,18 +163,21 @@ options parse_args(int argc, char** argv) {
       }
     } else usage("unknown option");
   }
-  if (o.records <= 0 || o.warmup < 0) usage("--records must be positive and --warmup not negative");
+  if (o.records <= 0 || o.warmup < 0 || o.in_flight == 0)
+    usage("--records and --in-flight must be positive, --warmup not negative");
   return o;
 }
 
-// Keeps up to `limit` records in flight; completions re-post the pump once half of them are back.
+// Keeps up to --in-flight records outstanding; completions re-post the pump once half of them are back.
 class driver {
  public:
   driver(asio::io_context& io, kafkio::producer* p, const options& o)
       : io_(io), producer_(p), opts_(o), payload_(o.record_size, 'x') {
     record_.topic = "bench";  // short: record_metadata::topic stays in std::string's small buffer
     record_.value = payload_;
-    limit_ = p ? std::max<std::size_t>(1000, static_cast<std::size_t>(p->config().buffer_memory) / (o.record_size + 64)) : 1000;
+    // Like an application with a bounded number of records outstanding; much less than --records, so the window
+    // between --warmup and the end is a steady state of sends and completions.
+    limit_ = o.in_flight;
   }
   void start() { pump(); }
   alloc_counts at_warmup, at_end;
@@ -242,8 +247,11 @@ int main(int argc, char** argv) {
     io.run();
   }
   t_counting = false;
-  sink.stop();
-  sink_io.stop();
+  // The sink belongs to its own thread: stop it there.
+  asio::post(sink_io, [&] {
+    sink.stop();
+    sink_io.stop();
+  });
   sink_thread.join();
 
   const auto n = static_cast<double>(o.records);

@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""Turns bench/results/raw/*.json (written by bench/run_bench.py) into:
+  - bench/results/summary.json   the committed summary (machine, versions, every figure the tables show);
+  - docs/benchmarks/*.svg         charts (stdlib SVG, bench/svg_chart.py);
+  - docs/benchmarks.md            the block between the "bench:results" markers is replaced by the tables.
+Usage: bench/report.py [--results bench/results] [--doc docs/benchmarks.md] [--charts docs/benchmarks]
+       [--from-summary]  (re-render the docs from a committed summary.json, without raw results)
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import svg_chart  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
+CLIENTS = ("kafkio", "librdkafka", "java")
+ROW_KEYS = ("client", "config", "exit", "error", "wall_s", "load_before", "load_after", "cpu_s", "user_s", "system_s",
+            "max_rss_kb", "sink_cpu_s", "records", "records_per_sec", "mb_per_sec", "avg_ms", "max_ms", "p50_ms",
+            "p95_ms", "p99_ms", "p999_ms", "cpu_s_per_million", "records_per_cpu_s", "lateness_p50_us",
+            "lateness_p99_us", "lateness_p999_us", "lateness_max_us")
+MICRO_KEYS = ("name", "cpu_time", "time_unit", "bytes_per_second", "items_per_second", "label", "ratio", "error_message")
+
+
+def summarize(raw_dir):
+    suites = {}
+    for name in ("micro", "alloc", "sink", "lateness", "kafka", "latency"):
+        path = os.path.join(raw_dir, name + ".json")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            data = json.load(f)
+        if name == "micro":
+            data = {"benchmarks": [{k: b[k] for k in MICRO_KEYS if k in b} for b in data.get("benchmarks", [])],
+                    "load_before": data.get("load_before"), "load_after": data.get("load_after"),
+                    "quick": data.get("quick"), "started": data.get("started")}
+        elif "rows" in data and name != "alloc":
+            data["rows"] = [{k: r[k] for k in ROW_KEYS if k in r} for r in data["rows"]]
+        suites[name] = data
+    with open(os.path.join(raw_dir, "machine.json")) as f:
+        machine = json.load(f)
+    return {"generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine, "suites": suites}
+
+
+# formatting -------------------------------------------------------------------------------------------------------
+def rate(v):
+    if v is None:
+        return "–"
+    return "%.2f M" % (v / 1e6) if v >= 1e6 else "%.0f k" % (v / 1e3) if v >= 1e4 else "%.0f" % v
+
+
+def num(v, digits=2):
+    return "–" if v is None else ("%%.%df" % digits) % v
+
+
+def ratio(a, b):
+    return None if a is None or not b else a / b
+
+
+def xfmt(v):
+    return "–" if v is None else "%.2f×" % v
+
+
+def size_name(n):
+    return "1 KiB" if n == 1024 else "%d B" % n
+
+
+def cfg_name(c):
+    s = "%s, acks=%s, linger %d, %s" % (size_name(c["size"]), c["acks"], c["linger_ms"], c["codec"])
+    return s + (", %d rec/s" % c["throughput"] if c.get("throughput", -1) > 0 else "")
+
+
+def by_config(rows):
+    """[(config, {client: row})] in first-seen order, failed runs left out."""
+    out, index = [], {}
+    for r in rows:
+        key = json.dumps(r["config"], sort_keys=True)
+        if key not in index:
+            index[key] = len(out)
+            out.append((r["config"], {}))
+        if r.get("exit") == 0 and r.get("records_per_sec") is not None:
+            out[index[key]][1][r["client"]] = r
+    return out
+
+
+def get(row, key):
+    return None if row is None else row.get(key)
+
+
+def load_range(rows):
+    loads = [x for r in rows for x in (r.get("load_before", [None])[0], r.get("load_after", [None])[0]) if x is not None]
+    return "%.1f–%.1f" % (min(loads), max(loads)) if loads else "?"
+
+
+def geomean(xs):
+    xs = [x for x in xs if x]
+    return statistics.geometric_mean(xs) if xs else None
+
+
+# sections ---------------------------------------------------------------------------------------------------------
+def section_machine(s):
+    m = s["machine"]
+    quick = any(d.get("quick") for d in s["suites"].values())
+    lines = ["Generated %s by `scripts/bench%s`. Machine: %s CPU(s), %s, %s GiB RAM, Linux %s." % (
+        s["generated"], " --quick" if quick else "", m["nproc"], m["cpu"], m["memory_gib"], m["kernel"]),
+        "Versions: kafkio %s (%s, %s build), librdkafka %s (Debian), Apache Kafka %s (broker and Java client, %s), "
+        "Boost %s." % (m["kafkio"], m["compiler"], m["build_type"], m["librdkafka"], m["kafka"], m["java"], m["boost"]),
+        "", "Load average (1 min) around the runs, per suite: " + ", ".join(
+            "%s %s" % (name, load_range(d.get("rows", [])) if name != "micro" else "%.1f–%.1f" % (
+                d["load_before"][0], d["load_after"][0]))
+            for name, d in s["suites"].items() if d.get("rows") or name == "micro") + "."]
+    if quick:
+        lines.append("**These are `--quick` figures: small record counts and a reduced matrix; treat them as a smoke "
+                     "test of the pipeline, not as measurements.**")
+    return "\n".join(lines)
+
+
+def section_targets(s):
+    su = s["suites"]
+    rows = ["| target (issue 6) | measured | status |", "| --- | --- | --- |"]
+
+    def verdict(ok):
+        return "met" if ok else "**not met**"
+
+    def cpu_ratios(suite):
+        return [ratio(get(c.get("kafkio"), "cpu_s_per_million"), get(c.get("librdkafka"), "cpu_s_per_million"))
+                for _, c in by_config(su[suite]["rows"]) if "kafkio" in c and "librdkafka" in c] if suite in su else []
+    for suite, where in (("sink", "ack sink"), ("kafka", "real Kafka")):
+        rs = [r for r in cpu_ratios(suite) if r is not None]
+        if rs:
+            rows.append("| client CPU per record ≤ 0.5× librdkafka (%s) | kafkio/librdkafka CPU %s–%s, median %s "
+                        "(%d configurations) | %s |" % (where, xfmt(min(rs)), xfmt(max(rs)),
+                                                         xfmt(statistics.median(rs)), len(rs), verdict(max(rs) <= 0.5)))
+    for suite, where, goal in (("kafka", "real Kafka", 1.0), ("sink", "ack sink", 1.5)):
+        if suite not in su:
+            continue
+        rs = [ratio(get(c.get("kafkio"), "records_per_sec"), get(c.get("librdkafka"), "records_per_sec"))
+              for _, c in by_config(su[suite]["rows"]) if "kafkio" in c and "librdkafka" in c]
+        rs = [r for r in rs if r is not None]
+        if rs:
+            met = sum(r >= goal for r in rs)
+            rows.append("| records/s ≥ %slibrdkafka (%s) | %d of %d configurations; ratio %s–%s, geometric mean %s | "
+                        "%s |" % ("%.1f× " % goal if goal != 1 else "", where, met, len(rs), xfmt(min(rs)), xfmt(max(rs)),
+                                  xfmt(geomean(rs)), verdict(met == len(rs))))
+    if "latency" in su:
+        for cfg, c in by_config(su["latency"]["rows"]):
+            k, r = get(c.get("kafkio"), "p99_ms"), get(c.get("librdkafka"), "p99_ms")
+            if k is not None and r is not None:
+                rows.append("| p99 latency at 1k records/s, linger 0, ≤ librdkafka's | kafkio %s ms, librdkafka %s ms | %s |"
+                            % (num(k), num(r), verdict(k <= r)))
+    if "alloc" in su:
+        live = [r for r in su["alloc"]["rows"] if not r.get("dry") and "allocs_per_record" in r]
+        if live:
+            worst = max(r["allocs_per_record"] for r in live)
+            rows.append("| zero heap allocations per record in steady state | %s–%s per record (%d configurations) | %s |"
+                        % (num(min(r["allocs_per_record"] for r in live)), num(worst), len(live), verdict(worst < 0.001)))
+    lat = [r for suite in ("lateness", "kafka", "sink") if suite in su for r in su[suite]["rows"]
+           if r.get("client") == "kafkio" and r.get("lateness_p999_us") is not None]
+    if lat:
+        worst = max(r["lateness_p999_us"] for r in lat)
+        within = sum(r["lateness_p999_us"] < 1000 for r in lat)
+        rows.append("| loop lateness p99.9 < 1 ms | %d of %d kafkio runs; worst p99.9 %.1f ms | %s |" % (
+            within, len(lat), worst / 1000, verdict(within == len(lat))))
+    return "\n".join(rows)
+
+
+def section_kafka(s):
+    rows = s["suites"]["kafka"]["rows"]
+    head = ["| configuration | records | kafkio rec/s | librdkafka rec/s | Java rec/s | vs librdkafka | vs Java | "
+            "p99 ms k / r / J | CPU s per M records k / r / J |", "| --- " * 9 + "|"]
+    for cfg, c in by_config(rows):
+        k, r, j = (c.get(x) for x in CLIENTS)
+        head.append("| %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s |" % (
+            cfg_name(cfg), rate(cfg["records"]), rate(get(k, "records_per_sec")), rate(get(r, "records_per_sec")),
+            rate(get(j, "records_per_sec")), xfmt(ratio(get(k, "records_per_sec"), get(r, "records_per_sec"))),
+            xfmt(ratio(get(k, "records_per_sec"), get(j, "records_per_sec"))), num(get(k, "p99_ms"), 1),
+            num(get(r, "p99_ms"), 1), num(get(j, "p99_ms"), 0), num(get(k, "cpu_s_per_million")),
+            num(get(r, "cpu_s_per_million")), num(get(j, "cpu_s_per_million"))))
+    return "\n".join(head)
+
+
+def section_sink(s):
+    d = s["suites"]["sink"]
+    head = ["| configuration | kafkio rec/s | librdkafka rec/s | Java rec/s | vs librdkafka | records per CPU-second "
+            "k / r / J | CPU s per M k / r / J | peak RSS MiB k / r / J | sink CPU (k / r / J) |", "| --- " * 9 + "|"]
+    for cfg, c in by_config(d["rows"]):
+        k, r, j = (c.get(x) for x in CLIENTS)
+
+        def busy(row):
+            return "–" if row is None or not row.get("wall_s") else "%.0f%%" % (100 * row.get("sink_cpu_s", 0) / row["wall_s"])
+
+        def mib(row):
+            return "–" if row is None else "%.0f" % (row["max_rss_kb"] / 1024)
+        head.append("| %s | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s | %s / %s / %s | %s / %s / %s |" % (
+            cfg_name(cfg), rate(get(k, "records_per_sec")), rate(get(r, "records_per_sec")),
+            rate(get(j, "records_per_sec")), xfmt(ratio(get(k, "records_per_sec"), get(r, "records_per_sec"))),
+            rate(get(k, "records_per_cpu_s")), rate(get(r, "records_per_cpu_s")), rate(get(j, "records_per_cpu_s")),
+            num(get(k, "cpu_s_per_million")), num(get(r, "cpu_s_per_million")), num(get(j, "cpu_s_per_million")),
+            mib(k), mib(r), mib(j), busy(k), busy(r), busy(j)))
+    return "\n".join(head)
+
+
+def section_latency(s):
+    out = ["| client | configuration | records/s | avg ms | p50 ms | p99 ms | p99.9 ms | max ms | CPU s |",
+           "| --- " * 9 + "|"]
+    for r in s["suites"]["latency"]["rows"]:
+        if r.get("exit") != 0:
+            continue
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["client"], cfg_name(r["config"]), rate(r.get("records_per_sec")), num(r.get("avg_ms")),
+            num(r.get("p50_ms")), num(r.get("p99_ms")), num(r.get("p999_ms")), num(r.get("max_ms")), num(r["cpu_s"])))
+    return "\n".join(out)
+
+
+def section_lateness(s):
+    out = ["| codec | record size | records/s | lateness p50 µs | p99 µs | p99.9 µs | worst µs |", "| --- " * 7 + "|"]
+    for r in s["suites"]["lateness"]["rows"]:
+        if r.get("exit") != 0:
+            continue
+        c = r["config"]
+        out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            c["codec"], size_name(c["size"]), rate(r.get("records_per_sec")), num(r.get("lateness_p50_us"), 0),
+            num(r.get("lateness_p99_us"), 0), num(r.get("lateness_p999_us"), 0), num(r.get("lateness_max_us"), 0)))
+    return "\n".join(out)
+
+
+def section_alloc(s):
+    out = ["| configuration (100 B records, 10k in flight) | allocations per record | via operator new | bytes per record |",
+           "| --- | --- | --- | --- |"]
+    for r in s["suites"]["alloc"]["rows"]:
+        out.append("| %s | %s | %s | %s |" % (r["name"], num(r.get("allocs_per_record"), 3),
+                                               num(r.get("news_per_record"), 3), num(r.get("alloc_bytes_per_record"), 0)))
+    return "\n".join(out)
+
+
+def section_micro(s):
+    bm = {b["name"]: b for b in s["suites"]["micro"]["benchmarks"]}
+    out = ["| benchmark | CPU time | per item | throughput | compressed / plain |", "| --- | --- | --- | --- | --- |"]
+
+    def duration(ns):
+        return "%.1f ms" % (ns / 1e6) if ns >= 1e6 else "%.1f µs" % (ns / 1e3) if ns >= 1e3 else "%.1f ns" % ns
+
+    def row(name, what):
+        b = bm.get(name)
+        if not b:
+            return
+        ns = b["cpu_time"] * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
+        items = b.get("items_per_second")
+        bps = b.get("bytes_per_second")
+        tp = "" if not bps else "%.2f GB/s" % (bps / 1e9) if bps >= 1e9 else "%.0f MB/s" % (bps / 1e6)
+        out.append("| %s | %s | %s | %s | %s |" % (what, duration(ns), duration(1e9 / items) if items else "", tp,
+                                                   "%.3f" % b["ratio"] if b.get("ratio") is not None else ""))
+    for size in (10, 100, 1024):
+        row("append_value/%d" % size, "append one %d B record" % size)
+    row("append_key_and_headers/100", "append 100 B + key + 2 headers")
+    codecs = ["none", "gzip", "snappy", "lz4", "zstd"]
+    for kind, kname in ((0, "perf-tool data"), (1, "distinct payloads")):
+        for i, codec in enumerate(codecs):
+            row("seal_batch/%d/100/%d" % (i, kind), "seal a 16 KiB batch of 100 B records, %s, %s (item = record)" % (
+                codec, kname))
+    for size in (64, 16384, 1048576):
+        row("crc32c_hardware/%d" % size, "CRC-32C hardware, %d B" % size)
+        row("crc32c_portable/%d" % size, "CRC-32C portable, %d B" % size)
+    for kind, kname in ((0, "perf-tool data"), (1, "distinct")):
+        for i, codec in enumerate(codecs[1:], start=1):
+            row("compress_records/%d/16384/%d" % (i, kind), "compress 16 KiB, %s, %s" % (codec, kname))
+            row("decompress_records/%d/16384/%d" % (i, kind), "decompress 16 KiB, %s, %s" % (codec, kname))
+    for size in (16, 36):
+        row("murmur2_key/%d" % size, "murmur2 partition of a %d B key" % size)
+    for size in (64, 1024):
+        row("frame_reader_split/%d" % size, "frame_reader, one 64 KiB read of %d B frames" % size)
+    for n in (1, 10, 100):
+        row("produce_response_decode/%d" % n, "Produce response decode, %d partition(s) (item = partition)" % n)
+    row("metadata_response_decode/1/3", "Metadata response decode, 1 topic × 3 partitions")
+    row("metadata_response_decode/100/10", "Metadata response decode, 100 topics × 10 partitions")
+    return "\n".join(out)
+
+
+def charts(s, chart_dir):
+    os.makedirs(chart_dir, exist_ok=True)
+    made = []
+    su = s["suites"]
+    if "kafka" in su:
+        groups = by_config(su["kafka"]["rows"])
+        cats = [cfg_name(c) for c, _ in groups]
+        for key, fname, title, unit in (
+                ("records_per_sec", "kafka-throughput.svg", "Records/s against a single-node Kafka", "records/s"),
+                ("cpu_s_per_million", "kafka-cpu.svg", "Client CPU seconds per million records (real Kafka)",
+                 "CPU s / M records")):
+            svg_chart.grouped_bars(title, "higher is better" if key == "records_per_sec" else "lower is better "
+                                   "(whole process: start-up, JIT and GC included)", cats,
+                                   [(c, [get(g.get(c), key) for _, g in groups]) for c in CLIENTS], unit,
+                                   os.path.join(chart_dir, fname))
+            made.append((fname, title))
+    if "sink" in su:
+        groups = by_config(su["sink"]["rows"])
+        cats = [cfg_name(c) for c, _ in groups]
+        svg_chart.grouped_bars("Client ceiling: records per CPU-second against the ack sink",
+                               "higher is better; records / (user + system CPU of the client process)", cats,
+                               [(c, [get(g.get(c), "records_per_cpu_s") for _, g in groups]) for c in CLIENTS],
+                               "records / CPU-s", os.path.join(chart_dir, "sink-per-core.svg"))
+        made.append(("sink-per-core.svg", "Client ceiling (ack sink)"))
+    if "lateness" in su:
+        rows = [r for r in su["lateness"]["rows"] if r.get("exit") == 0]
+        svg_chart.grouped_bars("kafkio loop lateness per codec (ack sink, flat out)",
+                               "how late a 1 ms timer on the producing io_context fired; lower is better",
+                               ["%s, %d B" % (r["config"]["codec"], r["config"]["size"]) for r in rows],
+                               [("p99", [r.get("lateness_p99_us") for r in rows]),
+                                ("p99.9", [r.get("lateness_p999_us") for r in rows])], "µs",
+                               os.path.join(chart_dir, "lateness.svg"))
+        made.append(("lateness.svg", "Loop lateness per codec"))
+    return made
+
+
+def render(s, chart_dir, doc_dir):
+    su = s["suites"]
+    parts = [section_machine(s), "", "### Targets", "", section_targets(s)]
+    rel = os.path.relpath(chart_dir, doc_dir)
+    for fname, title in charts(s, chart_dir):
+        parts += ["", "![%s](%s/%s)" % (title, rel, fname)]
+    for name, title, fn in (("kafka", "Real Kafka (single node, loopback)", section_kafka),
+                            ("sink", "Client ceilings against the ack sink", section_sink),
+                            ("latency", "Latency at 1,000 records/s, linger 0 (real Kafka)", section_latency),
+                            ("lateness", "Loop lateness per codec (kafkio-perf against the ack sink)", section_lateness),
+                            ("alloc", "Heap allocations per record (kafkio-alloc-count)", section_alloc),
+                            ("micro", "Micro benchmarks (kafkio-micro, selection)", section_micro)):
+        if name in su:
+            parts += ["", "### " + title, "", fn(s)]
+    return "\n".join(parts)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--results", default=os.path.join(ROOT, "bench", "results"))
+    ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "benchmarks.md"))
+    ap.add_argument("--charts", default=os.path.join(ROOT, "docs", "benchmarks"))
+    ap.add_argument("--from-summary", action="store_true")
+    args = ap.parse_args()
+    summary_path = os.path.join(args.results, "summary.json")
+    if args.from_summary:
+        with open(summary_path) as f:
+            s = json.load(f)
+    else:
+        s = summarize(os.path.join(args.results, "raw"))
+        with open(summary_path, "w") as f:
+            json.dump(s, f, indent=1)
+    block = render(s, args.charts, os.path.dirname(os.path.abspath(args.doc)))
+    with open(args.doc) as f:
+        doc = f.read()
+    if BEGIN not in doc or END not in doc:
+        print("report: %s has no %s ... %s block" % (args.doc, BEGIN, END), file=sys.stderr)
+        return 1
+    head, rest = doc.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    with open(args.doc, "w") as f:
+        f.write(head + BEGIN + "\n" + block + "\n" + END + tail)
+    print("report: wrote %s, %s and the charts in %s" % (summary_path, args.doc, args.charts), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""Runs kafkio's benchmark suites and writes one JSON file per suite into bench/results/raw/.
+
+scripts/bench calls this twice: once without Kafka (micro, alloc, sink, lateness) and once inside
+scripts/with-kafka (kafka, latency), so the broker is not running, even idle, while the client ceilings are taken.
+
+Suites:
+  micro     kafkio-micro (Google Benchmark), JSON as Google Benchmark writes it
+  alloc     kafkio-alloc-count: heap allocations per record in steady state
+  sink      kafkio-perf, rdkafka-perf and Java's ProducerPerformance against kafkio-ack-sink (client ceilings)
+  lateness  kafkio-perf against the sink per codec: how late a 1 ms timer on the producing loop fires
+  kafka     the three clients against real Kafka ($KAFKIO_BOOTSTRAP), the matrix below, same records and settings
+  latency   the three clients at a fixed 1000 records/s, linger 0, against real Kafka
+
+Every client run is a child process reaped with os.wait4, so CPU time (user + system, all threads, start-up
+included) and peak RSS are measured the same way for all three clients. /proc/loadavg is read before and after.
+Only the Python standard library is used.
+"""
+import argparse
+import itertools
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KAFKA_VERSION = os.environ.get("KAFKIO_KAFKA_VERSION", "4.4.0")
+KAFKA_LIBS = os.path.join(os.environ.get("KAFKIO_CACHE", os.path.expanduser("~/.cache/kafkio")),
+                          "kafka-" + KAFKA_VERSION, "libs")
+# What kafka-producer-perf-test.sh runs with (kafka-run-class.sh's defaults, KAFKA_HEAP_OPTS=-Xmx512M): C2 JIT and
+# G1, not the C1-only flags scripts/kafka uses for quick CLI tools.
+JAVA_FLAGS = ["-Xmx512M", "-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+              "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
+              "-Djava.awt.headless=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+              "-Dorg.slf4j.simpleLogger.logFile=System.err"]
+TOPIC = "kafkio-bench"
+PARTITIONS = 3
+SUMMARY = re.compile(r"(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), ([\d.]+) ms avg latency, "
+                     r"([\d.]+) ms max latency, ([\d.]+) ms 50th, ([\d.]+) ms 95th, ([\d.]+) ms 99th, ([\d.]+) ms 99.9th")
+CLIENTS = ("kafkio", "librdkafka", "java")
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def run_process(cmd, timeout):
+    """Runs cmd, returns (exit status, stdout, stderr, rusage, wall seconds)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = t0 + timeout
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                log("timeout after %ds: %s" % (timeout, " ".join(cmd[:3])))
+                os.killpg(p.pid, signal.SIGKILL)
+                pid, status, ru = os.wait4(p.pid, 0)
+                break
+            time.sleep(0.02)
+        p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        wall = time.monotonic() - t0
+        out.seek(0)
+        err.seek(0)
+        return p.returncode, out.read(), err.read(), ru, wall
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of a running process we did not reap (the ack sink)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
+
+
+def client_command(client, build, cfg, bootstrap):
+    props = ["bootstrap.servers=" + bootstrap, "acks=" + cfg["acks"], "linger.ms=%d" % cfg["linger_ms"],
+             "batch.size=16384", "compression.type=" + cfg["codec"],
+             "enable.idempotence=" + ("true" if cfg["acks"] == "all" else "false"),
+             "max.in.flight.requests.per.connection=5"]
+    common = ["--topic", TOPIC, "--num-records", str(cfg["records"]), "--record-size", str(cfg["size"]),
+              "--throughput", str(cfg.get("throughput", -1))]
+    if client == "kafkio":
+        return [os.path.join(build, "bin", "kafkio-perf")] + common + ["--producer-props"] + props + ["--json"]
+    if client == "librdkafka":
+        return [os.path.join(build, "bin", "rdkafka-perf")] + common + ["--producer-props"] + props + ["--json"]
+    return (["java"] + JAVA_FLAGS + ["-cp", KAFKA_LIBS + "/*", "org.apache.kafka.tools.ProducerPerformance"] + common +
+            ["--command-property"] + props)
+
+
+def run_client(client, build, cfg, bootstrap, timeout, sink_pid=None):
+    cmd = client_command(client, build, cfg, bootstrap)
+    load_before = loadavg()
+    sink_cpu0 = proc_cpu_seconds(sink_pid) if sink_pid else None
+    rc, out, err, ru, wall = run_process(cmd, timeout)
+    r = {"client": client, "config": cfg, "exit": rc, "wall_s": round(wall, 3), "load_before": load_before,
+         "load_after": loadavg(), "cpu_s": round(ru.ru_utime + ru.ru_stime, 3), "user_s": round(ru.ru_utime, 3),
+         "system_s": round(ru.ru_stime, 3), "max_rss_kb": ru.ru_maxrss}
+    if sink_pid:
+        r["sink_cpu_s"] = round(proc_cpu_seconds(sink_pid) - sink_cpu0, 3)
+    m = SUMMARY.findall(out)
+    if m:
+        vals = [float(x) for x in m[-1]]
+        r.update(records=int(vals[0]), records_per_sec=vals[1], mb_per_sec=vals[2], avg_ms=vals[3], max_ms=vals[4],
+                 p50_ms=vals[5], p95_ms=vals[6], p99_ms=vals[7], p999_ms=vals[8])
+    for line in out.splitlines():  # kafkio-perf and rdkafka-perf: exact (fractional) figures from --json
+        if line.startswith("{"):
+            try:
+                own = json.loads(line)
+            except ValueError:
+                continue
+            r["own"] = own
+            for k in ("records_per_sec", "mb_per_sec", "avg_ms", "max_ms", "p50_ms", "p95_ms", "p99_ms", "p999_ms"):
+                if k in own:
+                    r[k] = own[k]
+            for k in ("lateness_p50_us", "lateness_p99_us", "lateness_p999_us", "lateness_max_us"):
+                if k in own:
+                    r[k] = own[k]
+    if "records" in r and r["records"]:
+        r["cpu_s_per_million"] = round(r["cpu_s"] * 1e6 / r["records"], 3)
+        r["records_per_cpu_s"] = round(r["records"] / max(r["cpu_s"], 1e-9), 1)
+    if rc != 0 or "records_per_sec" not in r:
+        r["error"] = (err.strip().splitlines() or ["exit %d" % rc])[-1][:300]
+        log("%s failed (exit %d): %s" % (client, rc, r["error"]))
+    else:
+        log("%-10s %5dB acks=%-3s linger=%d %-4s %10.0f rec/s  p99 %7.2f ms  cpu %.2fs  load %.1f" % (
+            client, cfg["size"], cfg["acks"], cfg["linger_ms"], cfg["codec"], r["records_per_sec"], r["p99_ms"],
+            r["cpu_s"], load_before[0]))
+    return r
+
+
+class AckSink:
+    def __init__(self, build, port):
+        self.proc = subprocess.Popen([os.path.join(build, "bin", "kafkio-ack-sink"), "--port", str(port),
+                                      "--partitions", str(PARTITIONS)], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            raise RuntimeError("ack sink did not start: " + line)
+        self.address = line.split()[-1]
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        out, _ = self.proc.communicate(timeout=10)
+        return json.loads(out.strip().splitlines()[-1])
+
+
+def matrix(sizes, acks, lingers, codecs, records):
+    return [{"size": s, "acks": a, "linger_ms": l, "codec": c, "records": records[s]}
+            for s, a, l, c in itertools.product(sizes, acks, lingers, codecs)]
+
+
+def suite_micro(args):
+    out = os.path.join(args.out, "raw", "micro.json")
+    cmd = [os.path.join(args.build, "bin", "kafkio-micro"), "--benchmark_out=" + out, "--benchmark_out_format=json",
+           "--benchmark_min_time=%s" % ("0.05" if args.quick else "0.5")]
+    load = loadavg()
+    rc, _, err, _, wall = run_process(cmd, 1800)
+    if rc:
+        raise RuntimeError("kafkio-micro failed: " + err[-500:])
+    with open(out) as f:
+        data = json.load(f)
+    data["load_before"], data["load_after"], data["wall_s"] = load, loadavg(), wall
+    return data
+
+
+def suite_alloc(args):
+    n, warm = (1000000, 200000) if args.quick else (5000000, 500000)
+    configs = [("driver only (--dry)", ["--dry"]),
+               ("acks=1 linger 0 none", ["--producer-props", "acks=1", "linger.ms=0"]),
+               ("acks=all linger 5 none", ["--producer-props", "acks=all", "linger.ms=5"]),
+               ("acks=all linger 5 lz4", ["--producer-props", "acks=all", "linger.ms=5", "compression.type=lz4"]),
+               ("acks=all linger 5 zstd", ["--producer-props", "acks=all", "linger.ms=5", "compression.type=zstd"])]
+    rows = []
+    for name, extra in configs:
+        cmd = [os.path.join(args.build, "bin", "kafkio-alloc-count"), "--records", str(n), "--warmup", str(warm),
+               "--json"] + extra
+        load = loadavg()
+        rc, out, err, _, _ = run_process(cmd, 600)
+        row = {"name": name, "exit": rc, "load_before": load, "load_after": loadavg()}
+        for line in out.splitlines():
+            if line.startswith("{"):
+                row.update(json.loads(line))
+        if rc:
+            row["error"] = err[-300:]
+        log("alloc %-24s %s" % (name, row.get("allocs_per_record", row.get("error"))))
+        rows.append(row)
+    return {"rows": rows}
+
+
+def suite_sink(args):
+    sizes = [100] if args.quick else [100, 1024]
+    records = {100: 300000, 1024: 100000} if args.quick else {100: 3000000, 1024: 1000000}
+    cfgs = matrix(sizes, ["1", "all"], [0, 5], ["none"], records)
+    if args.quick:
+        cfgs = [c for c in cfgs if c["linger_ms"] == 5]
+    sink = AckSink(args.build, args.sink_port)
+    rows = []
+    try:
+        for cfg in cfgs:
+            for client in args.clients:
+                rows.append(run_client(client, args.build, cfg, sink.address, args.timeout, sink.proc.pid))
+    finally:
+        stats = sink.stop()
+    return {"rows": rows, "sink": stats}
+
+
+def suite_lateness(args):
+    n = 300000 if args.quick else 2000000
+    codecs = ["none", "lz4", "zstd"] if args.quick else ["none", "gzip", "snappy", "lz4", "zstd"]
+    sink = AckSink(args.build, args.sink_port)
+    rows = []
+    try:
+        for codec in codecs:
+            cfg = {"size": 1024, "acks": "all", "linger_ms": 5, "codec": codec, "records": n // 4}
+            rows.append(run_client("kafkio", args.build, cfg, sink.address, args.timeout, sink.proc.pid))
+            cfg = dict(cfg, size=100, records=n)
+            rows.append(run_client("kafkio", args.build, cfg, sink.address, args.timeout, sink.proc.pid))
+    finally:
+        sink.stop()
+    return {"rows": rows}
+
+
+def create_topic():
+    cmd = [os.path.join(ROOT, "scripts", "kafka"), "topic", TOPIC, "--partitions", str(PARTITIONS),
+           # Keep the disk use bounded over a long matrix: 256 MiB per partition in 64 MiB segments.
+           "--config", "retention.bytes=268435456", "--config", "segment.bytes=67108864"]
+    rc, out, err, _, _ = run_process(cmd, 120)
+    if rc:
+        raise RuntimeError("topic creation failed: " + err[-500:])
+
+
+def suite_kafka(args):
+    bootstrap = os.environ.get("KAFKIO_BOOTSTRAP")
+    if not bootstrap:
+        raise RuntimeError("KAFKIO_BOOTSTRAP is not set (run under scripts/with-kafka)")
+    create_topic()
+    if args.quick:
+        cfgs = matrix([100, 1024], ["1", "all"], [5], ["none", "zstd"], {100: 200000, 1024: 50000})
+    else:
+        cfgs = matrix([100, 1024], ["1", "all"], [0, 5], ["none", "lz4", "zstd"], {100: 1000000, 1024: 300000})
+    # Warm the broker up (JIT, page cache, log segments) so the first configuration is not penalised.
+    run_client("kafkio", args.build, dict(cfgs[0], records=min(100000, cfgs[0]["records"])), bootstrap, args.timeout)
+    rows = []
+    for cfg in cfgs:
+        for client in args.clients:
+            rows.append(run_client(client, args.build, cfg, bootstrap, args.timeout))
+    return {"rows": rows, "bootstrap": bootstrap, "topic": TOPIC, "partitions": PARTITIONS}
+
+
+def suite_latency(args):
+    bootstrap = os.environ.get("KAFKIO_BOOTSTRAP")
+    if not bootstrap:
+        raise RuntimeError("KAFKIO_BOOTSTRAP is not set (run under scripts/with-kafka)")
+    create_topic()
+    n = 5000 if args.quick else 30000
+    rows = []
+    for codec in ["none"]:
+        cfg = {"size": 100, "acks": "all", "linger_ms": 0, "codec": codec, "records": n, "throughput": 1000}
+        for client in args.clients:
+            rows.append(run_client(client, args.build, cfg, bootstrap, args.timeout))
+    return {"rows": rows}
+
+
+def command_output(cmd):
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        return (r.stdout.strip() + "\n" + r.stderr.strip()).strip()  # java -version prints to stderr
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine(args):
+    """The machine and the versions compared, recorded with every run."""
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    cache = {}
+    try:
+        with open(os.path.join(args.build, "CMakeCache.txt")) as f:
+            for line in f:
+                for key in ("CMAKE_BUILD_TYPE", "CMAKE_CXX_COMPILER"):
+                    if line.startswith(key + ":"):
+                        cache[key] = line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    java = command_output(["java", "-version"]).splitlines()
+    return {
+        "nproc": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem_kb / 1048576, 1),
+        "kernel": os.uname().release, "loadavg": loadavg(),
+        "kafkio": command_output(["git", "-C", ROOT, "describe", "--always", "--dirty"]),
+        "compiler": (command_output([cache.get("CMAKE_CXX_COMPILER", "c++"), "--version"]).splitlines() or [""])[0],
+        "build_type": cache.get("CMAKE_BUILD_TYPE", ""),
+        "librdkafka": command_output(["pkg-config", "--modversion", "rdkafka"]),
+        "boost": command_output(["dpkg-query", "-W", "-f=${Version}", "libboost1.81-dev"]),
+        "java": java[0] if java else "", "kafka": KAFKA_VERSION, "python": sys.version.split()[0],
+    }
+
+
+SUITES = {"micro": suite_micro, "alloc": suite_alloc, "sink": suite_sink, "lateness": suite_lateness,
+          "kafka": suite_kafka, "latency": suite_latency}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
+    ap.add_argument("--suites", default="micro,alloc,sink,lateness")
+    ap.add_argument("--clients", default=",".join(CLIENTS))
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--sink-port", type=int, default=int(os.environ.get("KAFKIO_BENCH_SINK_PORT", "49196")))
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per client run")
+    args = ap.parse_args()
+    args.clients = [c for c in args.clients.split(",") if c]
+    os.makedirs(os.path.join(args.out, "raw"), exist_ok=True)
+    with open(os.path.join(args.out, "raw", "machine.json"), "w") as f:
+        json.dump(machine(args), f, indent=1)
+    failed = 0
+    for name in [s for s in args.suites.split(",") if s]:
+        log("suite %s%s (load %s)" % (name, " (quick)" if args.quick else "", loadavg()))
+        t0 = time.time()
+        try:
+            data = SUITES[name](args)
+        except Exception as e:  # one broken suite must not lose the others' results
+            log("suite %s failed: %s" % (name, e))
+            failed += 1
+            continue
+        data.update(suite=name, quick=args.quick, started=t0, seconds=round(time.time() - t0, 1))
+        with open(os.path.join(args.out, "raw", name + ".json"), "w") as f:
+            json.dump(data, f, indent=1)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
