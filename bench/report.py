@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
 CLIENTS = ("kafkio", "librdkafka", "java")
 ROW_KEYS = ("client", "config", "exit", "error", "wall_s", "load_before", "load_after", "cpu_s", "user_s", "system_s",
-            "max_rss_kb", "sink_cpu_s", "records", "records_per_sec", "mb_per_sec", "avg_ms", "max_ms", "p50_ms",
+            "max_rss_kb", "preempted", "sink_cpu_s", "records", "records_per_sec", "mb_per_sec", "avg_ms", "max_ms", "p50_ms",
             "p95_ms", "p99_ms", "p999_ms", "cpu_s_per_million", "records_per_cpu_s", "lateness_p50_us",
             "lateness_p99_us", "lateness_p999_us", "lateness_max_us")
 MICRO_KEYS = ("name", "cpu_time", "time_unit", "bytes_per_second", "items_per_second", "label", "ratio", "error_message")
@@ -111,7 +111,7 @@ def section_machine(s):
         "Boost %s." % (m["kafkio"], m["compiler"], m["build_type"], m["librdkafka"], m["kafka"], m["java"], m["boost"]),
         "", "Load average (1 min) around the runs, per suite: " + ", ".join(
             "%s %s" % (name, load_range(d.get("rows", [])) if name != "micro" else "%.1f–%.1f" % (
-                d["load_before"][0], d["load_after"][0]))
+                min(d["load_before"][0], d["load_after"][0]), max(d["load_before"][0], d["load_after"][0])))
             for name, d in s["suites"].items() if d.get("rows") or name == "micro") + "."]
     if quick:
         lines.append("**These are `--quick` figures: small record counts and a reduced matrix; treat them as a smoke "
@@ -217,14 +217,16 @@ def section_latency(s):
 
 
 def section_lateness(s):
-    out = ["| codec | record size | records/s | lateness p50 µs | p99 µs | p99.9 µs | worst µs |", "| --- " * 7 + "|"]
+    out = ["| codec | record size | records/s | lateness p50 µs | p99 µs | p99.9 µs | worst µs | preempted |",
+           "| --- " * 8 + "|"]
     for r in s["suites"]["lateness"]["rows"]:
         if r.get("exit") != 0:
             continue
         c = r["config"]
-        out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
             c["codec"], size_name(c["size"]), rate(r.get("records_per_sec")), num(r.get("lateness_p50_us"), 0),
-            num(r.get("lateness_p99_us"), 0), num(r.get("lateness_p999_us"), 0), num(r.get("lateness_max_us"), 0)))
+            num(r.get("lateness_p99_us"), 0), num(r.get("lateness_p999_us"), 0), num(r.get("lateness_max_us"), 0),
+            r.get("preempted", "–")))
     return "\n".join(out)
 
 

@@ -108,7 +108,9 @@ def run_client(client, build, cfg, bootstrap, timeout, sink_pid=None):
     rc, out, err, ru, wall = run_process(cmd, timeout)
     r = {"client": client, "config": cfg, "exit": rc, "wall_s": round(wall, 3), "load_before": load_before,
          "load_after": loadavg(), "cpu_s": round(ru.ru_utime + ru.ru_stime, 3), "user_s": round(ru.ru_utime, 3),
-         "system_s": round(ru.ru_stime, 3), "max_rss_kb": ru.ru_maxrss}
+         "system_s": round(ru.ru_stime, 3), "max_rss_kb": ru.ru_maxrss,
+         # Involuntary context switches: how often the client was preempted (a busy machine shows here first).
+         "preempted": ru.ru_nivcsw}
     if sink_pid:
         r["sink_cpu_s"] = round(proc_cpu_seconds(sink_pid) - sink_cpu0, 3)
     m = SUMMARY.findall(out)
