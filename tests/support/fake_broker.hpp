@@ -97,6 +97,7 @@ class fake_broker {
   struct options {
     int nodes = 1;                           // node ids 1..nodes, one listener each
     std::int16_t api_versions_max = 4;       // a newer ApiVersions request gets the v0-format error-35 reply
+    bool rdkafka_mock_api_versions_reply = false;  // ... or the librdkafka 2.0.2 mock's reply (neither v0 nor v3)
     std::int16_t produce_max = 12, metadata_max = 12, init_producer_id_max = 5;
     std::int32_t default_partitions = 1;     // for topics created by a Metadata request
     bool auto_create = true;
@@ -297,6 +298,12 @@ class fake_broker {
       case api_key::api_versions: {
         protocol::api_versions_response m;
         std::int16_t v = version;
+        if (version > opts_.api_versions_max && opts_.rdkafka_mock_api_versions_reply) {
+          header(0);  // error 35, a one-byte count, key 18's range, an int32 throttle: see mock_cluster_test.cpp
+          for (int b : {0x00, 0x23, 0x01, 0x00, 0x12, 0x00, 0x00, 0x00, int{opts_.api_versions_max}, 0, 0, 0, 0})
+            w.int8(static_cast<std::int8_t>(b));
+          break;
+        }
         if (version > opts_.api_versions_max) {  // NOTES §3: v0 body, error 35, only ApiVersions' own range
           v = 0;
           m.error_code = 35;
