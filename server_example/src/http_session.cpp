@@ -35,6 +35,7 @@ class session_guard {
   }
   ~session_guard() {
     ctx_.sessions.erase(it_);
+    --ctx_.connections;
     ctx_.stats.connections_open.fetch_sub(1, std::memory_order_relaxed);
     ctx_.sessions_changed.cancel();
   }
@@ -106,10 +107,8 @@ asio::awaitable<void> run_session(worker_context& ctx, asio::ip::tcp::socket soc
                                        "request headers larger than --max-header-bytes"),
                         false);
         } else if (is_timeout(ec)) {
+          // Beast closed the socket when the deadline passed: no 408 can be sent, the client sees the close.
           ctx.stats.connections_timed_out.fetch_add(1, std::memory_order_relaxed);
-          ctx.stats.count_response(408, {});
-          co_await send(error_response(version, http::status::request_timeout, 408, "request headers too slow"),
-                        false);
         } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
                    ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
           ctx.stats.count_response(400, {});
@@ -157,9 +156,7 @@ asio::awaitable<void> run_session(worker_context& ctx, asio::ip::tcp::socket soc
                                            std::to_string(o.max_body_bytes)),
                         false);
         } else if (is_timeout(ec)) {
-          ctx.stats.connections_timed_out.fetch_add(1, std::memory_order_relaxed);
-          ctx.stats.count_response(408, clock::now() - started);
-          co_await send(error_response(version, http::status::request_timeout, 408, "request body too slow"), false);
+          ctx.stats.connections_timed_out.fetch_add(1, std::memory_order_relaxed);  // closed, as above
         }
         break;
       }

@@ -118,6 +118,10 @@ class master {
           w.restart_at.reset();
           if (w.pid > 0) ::kill(w.pid, SIGTERM);
         }
+        // No worker will be started again: drop our copy of the listening socket, so that once the workers have
+        // closed theirs, new connections are refused at once instead of waiting in a backlog nobody accepts.
+        ::close(fd_);
+        fd_ = -1;
       }
       int status = 0;
       for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;) on_exit(pid, status, stopping, clean);
@@ -245,9 +249,7 @@ int run_master(const server_options& options) {
   std::cerr << "kafkio-server: listening on http://" << bound << " with " << options.workers << " workers (pid "
             << ::getpid() << ")\n";
   master m(options, std::move(cfg), fd, *stats);
-  const int rc = m.run(signals);
-  ::close(fd);
-  return rc;
+  return m.run(signals);
 }
 
 }  // namespace kafkio_server

@@ -52,7 +52,7 @@ asio::awaitable<void> accept_loop(worker_context& ctx, asio::ip::tcp::acceptor& 
   while (!ctx.stopping) {
     // The connection cap: stop accepting (the kernel's backlog and the other workers take the load) until a
     // session ends. Connections are never accepted only to be dropped.
-    if (ctx.sessions.size() >= ctx.options.max_connections) {
+    if (ctx.connections >= ctx.options.max_connections) {
       co_await wait_for_session_change(ctx);
       continue;
     }
@@ -69,6 +69,7 @@ asio::awaitable<void> accept_loop(worker_context& ctx, asio::ip::tcp::acceptor& 
       continue;
     }
     ctx.stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    ++ctx.connections;  // now: the session registers itself only when it first runs
     boost::system::error_code ignored;
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
     asio::co_spawn(ex, run_session(ctx, std::move(socket)), log_failure(ctx.index));
@@ -125,7 +126,7 @@ asio::awaitable<void> graceful_shutdown(worker_context& ctx, shutdown_parts part
   fresh_grace.async_wait([&ctx](boost::system::error_code ec) {
     if (!ec) close_idle_sessions(ctx, true);
   });
-  while (!ctx.sessions.empty()) co_await wait_for_session_change(ctx);
+  while (ctx.connections > 0) co_await wait_for_session_change(ctx);
   fresh_grace.cancel();
 
   // Every request is answered; now deliver what the producer still holds (?async=true records among them).
@@ -163,10 +164,29 @@ int run_worker(const server_options& options, const kafkio::config_result& produ
     std::cerr << prefix(index) << "cannot create the producer: " << e.what() << "\n";
     return 1;
   }
-  const bool verbose = options.verbose;
-  producer->set_logger([index, verbose](kafkio::log_level level, std::string_view msg) {
-    if (verbose || level >= kafkio::log_level::warning) std::cerr << prefix(index) << "kafkio: " << msg << "\n";
+  // A broker that is down makes the producer log every reconnect attempt: at most 5 lines a second reach stderr
+  // (a blocking write to a full pipe would stall the loop), with a count of what was left out.
+  struct log_budget {
+    clock::time_point window{};
+    int used = 0;
+    long suppressed = 0;
+  };
+  producer->set_logger([index, verbose = options.verbose, budget = log_budget{}](kafkio::log_level level,
+                                                                                  std::string_view msg) mutable {
+    if (!verbose && level < kafkio::log_level::warning) return;
+    const auto now = clock::now();
+    if (now - budget.window >= std::chrono::seconds(1)) {
+      if (budget.suppressed)
+        std::cerr << prefix(index) << "kafkio: (" << budget.suppressed << " more log lines suppressed)\n";
+      budget = {now, 0, 0};
+    }
+    if (++budget.used > 5) {
+      ++budget.suppressed;
+      return;
+    }
+    std::cerr << prefix(index) << "kafkio: " << msg << "\n";
   });
+  const bool verbose = options.verbose;
 
   auto& slot = stats.slot(index);
   slot.pid.store(::getpid());

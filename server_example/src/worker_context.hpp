@@ -45,6 +45,7 @@ struct worker_context {
   std::size_t inflight_charge = 0;  // what records handed to the producer and not yet completed are charged
   bool stopping = false;          // graceful shutdown began: no new connections, no keep-alive
 
+  std::size_t connections = 0;  // accepted and not yet closed (counted at accept, before the session runs)
   std::list<session_entry> sessions;
   // Expires never; cancelled whenever a session ends, which wakes every coroutine waiting on it (the accept loop
   // waiting for room, shutdown waiting for the last session). Waiters only async_wait: re-arming it would cancel
