@@ -14,30 +14,16 @@
 #include <random>
 #include <string>
 #include <string_view>
+
+#include "allocation_probe.hpp"
 #include <thread>
 #include <vector>
 
 using namespace kafkio;
 using namespace kafkio::protocol;
 
-// ---- Allocation tracking: the largest single operator new request while `tracking` is on. ----------------------
-namespace {
-std::atomic<bool> tracking{false};
-std::atomic<std::size_t> largest_allocation{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (tracking.load(std::memory_order_relaxed)) {
-    std::size_t seen = largest_allocation.load(std::memory_order_relaxed);
-    while (n > seen && !largest_allocation.compare_exchange_weak(seen, n)) {
-    }
-  }
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-// noinline: once inlined, GCC sees free() on a pointer from operator new and warns (-Wmismatched-new-delete).
-__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+// Allocation tracking (allocation_probe.hpp): the largest single operator new request while enabled.
+namespace probe = kafkio::test::allocation_probe;
 
 namespace {
 
@@ -283,24 +269,22 @@ TEST(Compression, BombsStopAtTheCapWithoutAllocatingMore) {
     const auto bomb = compressed(codec, zeros, codec == compression_codec::gzip ? 1 : default_compression_level);
     ASSERT_LT(bomb.size(), 6u << 20) << to_string(codec);
     byte_buffer out;
-    largest_allocation = 0;
-    tracking = true;
+    probe::start();
     const auto ec = decompress(codec, bomb, out, cap);
-    tracking = false;
+    probe::stop();
     EXPECT_EQ(ec, client_errc::decompressed_too_large) << to_string(codec);
     EXPECT_TRUE(out.empty());
-    EXPECT_LE(largest_allocation.load(), cap) << to_string(codec);
+    EXPECT_LE(probe::largest.load(), cap) << to_string(codec);
   }
   // One raw snappy block of 100 MiB is refused from its length header, before anything is allocated.
   std::string raw;
   snappy::Compress(reinterpret_cast<const char*>(zeros.data()), zeros.size(), &raw);
   byte_buffer out;
-  largest_allocation = 0;
-  tracking = true;
+  probe::start();
   const auto ec = decompress(compression_codec::snappy, bytes_view(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()), out, cap);
-  tracking = false;
+  probe::stop();
   EXPECT_EQ(ec, client_errc::decompressed_too_large);
-  EXPECT_EQ(largest_allocation.load(), 0u);
+  EXPECT_EQ(probe::largest.load(), 0u);
   // A block claiming more than snappy can expand to is corrupt whatever the cap.
   const byte_buffer liar = {0x80, 0x80, 0x80, 0x32, 0x00};  // varint 100 MiB, then one byte
   EXPECT_EQ(decompress(compression_codec::snappy, liar, out, 1u << 30), client_errc::decompression_failed);

@@ -13,25 +13,15 @@
 #include <random>
 #include <string>
 #include <string_view>
+
+#include "allocation_probe.hpp"
 #include <vector>
 
 using namespace kafkio;
 using namespace kafkio::protocol;
 
-// ---- Counting operator new, to show that appending allocates nothing once the buffers have grown. --------------
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (counting.load(std::memory_order_relaxed)) ++allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-// noinline: once inlined, GCC sees free() on a pointer from operator new and warns (-Wmismatched-new-delete).
-__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
-__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+// Counting operator new (allocation_probe.hpp), to show that appending allocates nothing once buffers have grown.
+namespace probe = kafkio::test::allocation_probe;
 
 using namespace record_batch_support;
 
@@ -234,21 +224,20 @@ TEST(RecordBatch, AppendAndSealAllocateNothingOnceGrown) {
   for (auto codec : all_codecs) {
     for (int round = 0; round < 3; ++round) {  // round 0 grows the buffers and creates codec contexts
       b.reset(ts0);
-      allocations = 0;
-      counting = true;
+      probe::start();
       for (std::size_t i = 0; i < records.size(); ++i)
         ASSERT_FALSE(b.append(records[i].timestamp, view_of(records[i].key), view_of(records[i].value), headers[i]));
-      const std::size_t appending = allocations.exchange(0);
+      const std::size_t appending = probe::count.exchange(0);
       std::error_code ec;
       (void)b.seal({.codec = codec}, ec);
-      counting = false;
+      probe::stop();
       ASSERT_FALSE(ec);
       if (round == 0) continue;
       EXPECT_EQ(appending, 0u) << to_string(codec) << " round " << round;
       // libsnappy 1.1.9 allocates its working memory inside every RawCompress call (one per 32 KiB block); it
       // has no API to reuse it. Every other codec reuses a thread-local context.
       if (codec != compression_codec::snappy) {
-        EXPECT_EQ(allocations.load(), 0u) << to_string(codec) << " round " << round;
+        EXPECT_EQ(probe::count.load(), 0u) << to_string(codec) << " round " << round;
       }
     }
   }

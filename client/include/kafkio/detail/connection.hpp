@@ -47,6 +47,10 @@ class connection : public std::enable_shared_from_this<connection> {
   std::size_t awaiting_response() const noexcept { return awaiting_.size(); }
   std::size_t queued_bytes() const noexcept { return queued_bytes_; }
 
+  // Called once when the connection closes for any reason (peer closed it, error, timeout, close()), after the
+  // pending requests' callbacks: the owner learns of it even when nothing was in flight.
+  void on_close(std::function<void(std::error_code)> f) { on_close_ = std::move(f); }
+
   // Resolves and connects; `done` runs once, with the error or success. Times out after `timeout`.
   void async_connect(std::chrono::milliseconds timeout, std::function<void(std::error_code)> done) {
     state_ = state::connecting;
@@ -96,6 +100,7 @@ class connection : public std::enable_shared_from_this<connection> {
     for (auto* list : {&awaiting, &outbox})
       for (auto& r : *list)
         if (r.cb) r.cb(reason, {});
+    if (auto f = std::exchange(on_close_, nullptr)) f(reason);
   }
 
  private:
@@ -207,6 +212,7 @@ class connection : public std::enable_shared_from_this<connection> {
   state state_ = state::idle;
   std::error_code close_reason_;
   std::function<void(std::error_code)> connect_done_;
+  std::function<void(std::error_code)> on_close_;
   std::deque<request> outbox_;                    // queued, not yet handed to the socket
   std::vector<protocol::byte_buffer> writing_;    // frames in the current async_write
   std::vector<response_callback> written_callbacks_;  // requests without a response, in the current write

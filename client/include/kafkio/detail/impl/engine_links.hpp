@@ -30,6 +30,14 @@ inline void producer_engine::ensure_connected(link& l, clock::time_point now) {
   l.conn = std::make_shared<connection>(ex_, l.host, l.port, cfg_.max_frame_size);
   auto conn = l.conn;
   auto id = l.node_id;
+  // A broker may close an idle connection (connections.max.idle.ms) with nothing in flight: mark the link down
+  // so the next request reconnects instead of meeting a closed socket.
+  conn->on_close([weak = weak_from_this(), conn, id](std::error_code ec) {
+    auto self = weak.lock();
+    if (!self) return;
+    auto it = self->links_.find(id);
+    if (it != self->links_.end() && it->second.conn == conn) self->on_link_down(it->second, ec);
+  });
   conn->async_connect(cfg_.socket_connection_setup_timeout, [self = shared_from_this(), conn, id](std::error_code ec) {
     auto it = self->links_.find(id);
     if (it == self->links_.end() || it->second.conn != conn) return;  // superseded

@@ -206,11 +206,16 @@ inline void producer_engine::drain_to(link& l, std::vector<std::pair<topic_queue
     ++l.produce_in_flight;
     ++counters_.produce_requests;
     counters_.batches_sent += taken->size();
-    send_request(l, std::move(frame), corr, expect_response,
-                 [this, taken, version](link& l, std::error_code ec, protocol::bytes_view f) {
-                   if (l.produce_in_flight) --l.produce_in_flight;
-                   on_produce_response(l, std::move(*taken), ec, f, version);
-                 });
+    bool sent = send_request(l, std::move(frame), corr, expect_response,
+                             [this, taken, version](link& l, std::error_code ec, protocol::bytes_view f) {
+                               if (l.produce_in_flight) --l.produce_in_flight;
+                               on_produce_response(l, std::move(*taken), ec, f, version);
+                             });
+    if (!sent) {  // the connection closed under us: every batch goes back, nothing is lost
+      --l.produce_in_flight;
+      on_produce_response(l, std::move(*taken), make_error_code(client_errc::broker_connection_failed), {}, version);
+      return;
+    }
   }
 }
 

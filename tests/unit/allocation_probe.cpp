@@ -1,0 +1,25 @@
+#include "allocation_probe.hpp"
+
+#include <cstdlib>
+#include <new>
+
+namespace kafkio::test::allocation_probe {
+std::atomic<bool> enabled{false};
+std::atomic<std::size_t> count{0};
+std::atomic<std::size_t> largest{0};
+}  // namespace kafkio::test::allocation_probe
+
+void* operator new(std::size_t n) {
+  namespace probe = kafkio::test::allocation_probe;
+  if (probe::enabled.load(std::memory_order_relaxed)) {
+    ++probe::count;
+    std::size_t seen = probe::largest.load(std::memory_order_relaxed);
+    while (n > seen && !probe::largest.compare_exchange_weak(seen, n)) {
+    }
+  }
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+// noinline: once inlined, GCC sees free() on a pointer from operator new and warns (-Wmismatched-new-delete).
+__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
