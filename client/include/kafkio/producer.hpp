@@ -47,6 +47,9 @@ class producer {
 
   executor_type get_executor() const { return engine_->get_executor(); }
 
+  // Handlers get boost::system::error_code (so use_awaitable / use_future throw on failure); it converts to and
+  // compares with std::error_code and kafkio's error enums, so a callback may take std::error_code instead.
+  //
   // Sends one record. The record's bytes are copied during the call. Completes with (error_code, record_metadata)
   // once Kafka acknowledged it or it failed for good. If buffer.memory is used up, the record waits for room
   // (only this operation waits; at most another buffer.memory's worth of records may wait, beyond which it

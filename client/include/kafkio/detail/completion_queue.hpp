@@ -22,8 +22,12 @@
 
 namespace kafkio::detail {
 
-using send_completion = boost::asio::any_completion_handler<void(std::error_code, record_metadata)>;
-using void_completion = boost::asio::any_completion_handler<void(std::error_code)>;
+// Handlers receive boost::system::error_code: Asio's use_awaitable and use_future turn only that type (not
+// std::error_code) into an exception, so `co_await p.async_send(r, use_awaitable)` throws on failure. It converts
+// both ways with std::error_code and compares equal to kafkio::kafka_errc / client_errc values, so a handler may
+// take either type.
+using send_completion = boost::asio::any_completion_handler<void(boost::system::error_code, record_metadata)>;
+using void_completion = boost::asio::any_completion_handler<void(boost::system::error_code)>;
 
 class completion_queue : public std::enable_shared_from_this<completion_queue> {
  public:
@@ -32,6 +36,7 @@ class completion_queue : public std::enable_shared_from_this<completion_queue> {
   explicit completion_queue(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
 
   void push(send_completion h, std::error_code ec, record_metadata md) {
+    // (stored as std::error_code; converted to boost::system::error_code, which wraps it losslessly, on delivery)
     items_.push_back({std::move(h), ec, std::move(md)});
     schedule();
   }
@@ -48,6 +53,10 @@ class completion_queue : public std::enable_shared_from_this<completion_queue> {
     record_metadata md;
   };
 
+  static boost::system::error_code to_boost(std::error_code ec) {
+    return ec ? boost::system::error_code(ec) : boost::system::error_code{};
+  }
+
   void schedule() {
     if (scheduled_) return;
     scheduled_ = true;
@@ -61,9 +70,9 @@ class completion_queue : public std::enable_shared_from_this<completion_queue> {
       items_.pop_front();
       // dispatch: runs inline when the handler's associated executor is ours, else goes to its own (a strand).
       if (auto* s = std::get_if<send_completion>(&it.handler))
-        boost::asio::dispatch(boost::asio::append(std::move(*s), it.ec, std::move(it.md)));
+        boost::asio::dispatch(boost::asio::append(std::move(*s), to_boost(it.ec), std::move(it.md)));
       else
-        boost::asio::dispatch(boost::asio::append(std::move(std::get<void_completion>(it.handler)), it.ec));
+        boost::asio::dispatch(boost::asio::append(std::move(std::get<void_completion>(it.handler)), to_boost(it.ec)));
     }
     if (!items_.empty()) schedule();
   }

@@ -53,7 +53,11 @@ struct partition_queue {
   std::size_t in_flight = 0;     // batches of this partition inside unanswered Produce requests
   std::int32_t next_sequence = 0;
   std::int32_t last_acked_sequence = -1;  // last sequence the broker confirmed under the current producer id
-  bool one_at_a_time = false;    // after a retry: keep one batch in flight until one succeeds (keeps order)
+  // One batch in flight until one succeeds: after a retry (keeps order), and for a partition's first batch under a
+  // producer id. A broker with no state for our producer accepts any first sequence, so if batch 0 were refused
+  // (say NOT_LEADER_OR_FOLLOWER while a new topic elects its leader) and batch 1 accepted, batch 0 could never be
+  // written after it. Costs one round trip per partition, once.
+  bool one_at_a_time = true;
 
   producer_batch<Completion>* open_batch() noexcept {
     return !queued.empty() && !queued.back()->full ? queued.back().get() : nullptr;

@@ -21,7 +21,7 @@ inline producer::~producer() {
 
 template <class CompletionToken>
 auto producer::async_send(const producer_record& record, CompletionToken&& token) {
-  return boost::asio::async_initiate<CompletionToken, void(std::error_code, record_metadata)>(
+  return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, record_metadata)>(
       [](auto handler, detail::producer_engine* e, const producer_record* r) {
         e->send(*r, detail::send_completion(std::move(handler)), true);
       },
@@ -30,7 +30,7 @@ auto producer::async_send(const producer_record& record, CompletionToken&& token
 
 template <class CompletionToken>
 auto producer::try_send(const producer_record& record, CompletionToken&& token) {
-  return boost::asio::async_initiate<CompletionToken, void(std::error_code, record_metadata)>(
+  return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, record_metadata)>(
       [](auto handler, detail::producer_engine* e, const producer_record* r) {
         e->send(*r, detail::send_completion(std::move(handler)), false);
       },
@@ -39,14 +39,14 @@ auto producer::try_send(const producer_record& record, CompletionToken&& token) 
 
 template <class CompletionToken>
 auto producer::async_flush(CompletionToken&& token) {
-  return boost::asio::async_initiate<CompletionToken, void(std::error_code)>(
+  return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
       [](auto handler, std::shared_ptr<detail::producer_engine> e) { e->flush(detail::void_completion(std::move(handler))); },
       token, engine_);
 }
 
 template <class CompletionToken>
 auto producer::async_close(CompletionToken&& token) {
-  return boost::asio::async_initiate<CompletionToken, void(std::error_code)>(
+  return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
       [](auto handler, std::shared_ptr<detail::producer_engine> e) { e->close(detail::void_completion(std::move(handler))); },
       token, engine_);
 }

@@ -307,8 +307,7 @@ inline void producer_engine::flush(void_completion done) {
 inline void producer_engine::close(void_completion done) {
   if (closed_) return completions_->push(std::move(done), std::error_code{});
   closing_ = true;
-  flush(asio::any_completion_handler<void(std::error_code)>(
-      [self = shared_from_this(), done = std::move(done)](std::error_code ec) mutable {
+  flush(void_completion([self = shared_from_this(), done = std::move(done)](boost::system::error_code ec) mutable {
         self->closed_ = true;
         for (auto& [id, l] : self->links_)
           if (l.conn) l.conn->close(make_error_code(client_errc::producer_closed));

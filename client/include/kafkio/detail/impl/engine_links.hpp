@@ -339,7 +339,7 @@ inline void producer_engine::maybe_init_producer_id(clock::time_point now) {
       for (auto& q : t->partitions) {
         q.next_sequence = 0;
         q.last_acked_sequence = -1;
-        q.one_at_a_time = false;
+        q.one_at_a_time = true;  // first batch under the new id goes alone (see partition_queue)
       }
     log(log_level::debug, "producer id " + std::to_string(producer_id_) + " epoch " + std::to_string(producer_epoch_));
     wake();
