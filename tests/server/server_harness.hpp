@@ -141,7 +141,7 @@ struct response {
 // A blocking HTTP/1.1 client with keep-alive and a receive timeout (so a test never hangs on a silent server).
 class client {
  public:
-  explicit client(unsigned short port, std::chrono::milliseconds timeout = 30s) : socket_(io_), timeout_(timeout) {
+  explicit client(unsigned short port, std::chrono::milliseconds timeout = 60s) : socket_(io_), timeout_(timeout) {
     socket_.connect({asio::ip::make_address("127.0.0.1"), port});
   }
   // How long a read may wait (Asio's blocking reads ignore SO_RCVTIMEO, so reads run on io_ with a deadline).
@@ -225,7 +225,7 @@ class server_process {
       throw std::runtime_error("cannot start kafkio-server");
     posix_spawn_file_actions_destroy(&fa);
     static const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
-    for (auto deadline = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < deadline;) {
+    for (auto deadline = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < deadline;) {
       std::smatch m;
       auto text = log();
       if (std::regex_search(text, m, listening)) {
