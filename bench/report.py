@@ -19,8 +19,8 @@ import svg_chart  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
 CLIENTS = ("kafkio", "librdkafka", "java")
-ROW_KEYS = ("client", "config", "exit", "error", "wall_s", "load_before", "load_after", "cpu_s", "user_s", "system_s",
-            "max_rss_kb", "preempted", "sink_cpu_s", "records", "records_per_sec", "mb_per_sec", "avg_ms", "max_ms", "p50_ms",
+ROW_KEYS = ("client", "config", "realtime", "exit", "error", "wall_s", "load_before", "load_after", "cpu_s", "user_s", "system_s",
+            "max_rss_kb", "preempted", "machine_idle_pct", "steal_pct", "sink_cpu_s", "records", "records_per_sec", "mb_per_sec", "avg_ms", "max_ms", "p50_ms",
             "p95_ms", "p99_ms", "p999_ms", "cpu_s_per_million", "records_per_cpu_s", "lateness_p50_us",
             "lateness_p99_us", "lateness_p999_us", "lateness_max_us")
 MICRO_KEYS = ("name", "cpu_time", "time_unit", "bytes_per_second", "items_per_second", "label", "ratio", "error_message")
@@ -217,16 +217,17 @@ def section_latency(s):
 
 
 def section_lateness(s):
-    out = ["| codec | record size | records/s | lateness p50 µs | p99 µs | p99.9 µs | worst µs | preempted |",
-           "| --- " * 8 + "|"]
+    out = ["| codec | record size | pace | scheduling | records/s | lateness p50 µs | p99 µs | p99.9 µs | worst µs | "
+           "preempted | steal % |", "| --- " * 11 + "|"]
     for r in s["suites"]["lateness"]["rows"]:
         if r.get("exit") != 0:
             continue
         c = r["config"]
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            c["codec"], size_name(c["size"]), rate(r.get("records_per_sec")), num(r.get("lateness_p50_us"), 0),
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            c["codec"], size_name(c["size"]), "%s/s" % rate(c["throughput"]) if c.get("throughput", -1) > 0 else "flat out",
+            "SCHED_FIFO" if r.get("realtime") else "normal", rate(r.get("records_per_sec")), num(r.get("lateness_p50_us"), 0),
             num(r.get("lateness_p99_us"), 0), num(r.get("lateness_p999_us"), 0), num(r.get("lateness_max_us"), 0),
-            r.get("preempted", "–")))
+            r.get("preempted", "–"), num(r.get("steal_pct"), 1)))
     return "\n".join(out)
 
 
@@ -310,7 +311,9 @@ def charts(s, chart_dir):
         rows = [r for r in su["lateness"]["rows"] if r.get("exit") == 0]
         svg_chart.grouped_bars("kafkio loop lateness per codec (ack sink, flat out)",
                                "how late a 1 ms timer on the producing io_context fired; lower is better",
-                               ["%s, %d B" % (r["config"]["codec"], r["config"]["size"]) for r in rows],
+                               ["%s, %s%s" % (r["config"]["codec"], size_name(r["config"]["size"]),
+                                              ", %s/s" % rate(r["config"]["throughput"])
+                                              if r["config"].get("throughput", -1) > 0 else "") for r in rows],
                                [("p99", [r.get("lateness_p99_us") for r in rows]),
                                 ("p99.9", [r.get("lateness_p999_us") for r in rows])], "µs",
                                os.path.join(chart_dir, "lateness.svg"))
