@@ -99,7 +99,11 @@ TEST(ServerLifecycle, SigtermDuringLoadLosesNoAcceptedRecord) {
 TEST(ServerLifecycle, KilledWorkerIsReplaced) {
   auto topic = kt::unique_topic("respawn");
   kt::server_process server({"--workers", "2"});
-  auto before = server.workers();
+  std::set<pid_t> before;  // the master says "listening" before it forks: wait for both workers
+  for (auto deadline = clock_type::now() + 10s; clock_type::now() < deadline && before.size() < 2;) {
+    std::this_thread::sleep_for(20ms);
+    before = server.workers();
+  }
   ASSERT_EQ(before.size(), 2u);
   const pid_t victim = *before.begin();
   ::kill(victim, SIGKILL);
