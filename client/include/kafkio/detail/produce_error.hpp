@@ -23,6 +23,9 @@ inline produce_error_action classify_produce_error(std::int16_t code, bool idemp
       return idempotent ? produce_error_action::succeed_duplicate : produce_error_action::fail;
     case kafka_errc::out_of_order_sequence_number:
       return idempotent ? produce_error_action::out_of_order : produce_error_action::fail;
+    case kafka_errc::fenced_leader_epoch:
+    case kafka_errc::unknown_leader_epoch:
+      return produce_error_action::retry_with_metadata;  // our idea of the leader is stale (NOTES.md §8)
     case kafka_errc::invalid_producer_epoch:
     case kafka_errc::unknown_producer_id:
       return idempotent ? produce_error_action::new_producer_id : produce_error_action::fail;

@@ -224,7 +224,11 @@ inline void producer_engine::on_produce_response(link& l, std::vector<batch_ptr>
   auto now = clock::now();
   if (closed_ && !closing_) ec = aborted_error();
   produce_result res;
-  if (!ec && cfg_.acks != acks_mode::none) ec = decode_produce_response(frame, version, res);
+  if (!ec && cfg_.acks != acks_mode::none) {
+    // A response that does not decode means the byte stream cannot be trusted any more: drop the connection too.
+    ec = decode_produce_response(frame, version, res);
+    if (ec && l.st != link::state::down) on_link_down(l, ec);
+  }
   for (auto& b : batches) {
     if (ec) {
       // The request's fate is unknown (connection lost, timeout, garbage): retry; the idempotent sequence
