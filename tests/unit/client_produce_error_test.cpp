@@ -98,8 +98,12 @@ TEST(ClassifyProduceError, EveryCodeOfNotesSection8) {
 
 TEST(ClassifyProduceError, RetriableExactlyWhenKafkaSaysSoExceptTheSequenceCodes) {
   // For every code in Kafka's table (not only §8), a retry happens iff the error is retriable, and a metadata
-  // refresh iff it is a metadata error. The idempotence codes are the documented exceptions.
-  const std::set<std::int16_t> special{0, 45, 46, 47, 59};
+  // refresh iff it is a metadata error. The idempotence codes are the documented exceptions, and so is
+  // UNKNOWN_LEADER_EPOCH (75): retriable in Kafka's hierarchy without being a metadata error, but it means our
+  // leader information is stale, so the producer refreshes metadata first (NOTES.md §8).
+  const std::set<std::int16_t> special{0, 45, 46, 47, 59, 75};
+  for (bool idempotent : {true, false})
+    EXPECT_EQ(classify_produce_error(75, idempotent), action::retry_with_metadata);
   for (int code = -1; code <= 200; ++code) {
     const auto c = static_cast<std::int16_t>(code);
     if (special.count(c)) continue;
