@@ -22,19 +22,19 @@ inline producer::~producer() {
 template <class CompletionToken>
 auto producer::async_send(const producer_record& record, CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, record_metadata)>(
-      [](auto handler, detail::producer_engine* e, const producer_record* r) {
-        e->send(*r, detail::send_completion(std::move(handler)), true);
+      [](auto handler, detail::producer_engine* e, const producer_record& r) {
+        e->send(r, detail::send_completion(std::move(handler)), true);
       },
-      token, engine_.get(), &record);
+      token, engine_.get(), record);  // the record (a few views) is copied, so `deferred` keeps its own
 }
 
 template <class CompletionToken>
 auto producer::try_send(const producer_record& record, CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, record_metadata)>(
-      [](auto handler, detail::producer_engine* e, const producer_record* r) {
-        e->send(*r, detail::send_completion(std::move(handler)), false);
+      [](auto handler, detail::producer_engine* e, const producer_record& r) {
+        e->send(r, detail::send_completion(std::move(handler)), false);
       },
-      token, engine_.get(), &record);
+      token, engine_.get(), record);
 }
 
 template <class CompletionToken>
