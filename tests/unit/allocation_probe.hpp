@@ -1,6 +1,6 @@
 // Global operator new replaced once for the unit test executables (allocation_probe.cpp): while `enabled`, it
 // counts allocations and remembers the largest. Used to show that hot paths allocate nothing and that decoders
-// never allocate beyond their caps.
+// never allocate beyond their caps. Not active under AddressSanitizer (see allocation_probe.cpp).
 #pragma once
 
 #include <atomic>
