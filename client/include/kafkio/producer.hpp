@@ -32,7 +32,7 @@ class producer {
   using executor_type = boost::asio::any_io_executor;
 
   // Validates the configuration and throws std::system_error(client_errc::invalid_config, why) if it is invalid.
-  // Does nothing else: connections start with the first record (or async_connect... not needed: lazily).
+  // Does nothing else: connections start with the first record, or with async_connect.
   producer(executor_type ex, const producer_config& config);
   producer(executor_type ex, const config_result& parsed);
   producer(boost::asio::io_context& io, const producer_config& config) : producer(io.get_executor(), config) {}
@@ -65,6 +65,13 @@ class producer {
   // skipped for the batches it waits on.
   template <class CompletionToken>
   auto async_flush(CompletionToken&& token);
+
+  // Connects to the cluster ahead of the first record: completes (empty error_code) once metadata arrived from a
+  // broker, at once if it already has, or with client_errc::broker_connection_failed after max.block.ms (and
+  // authentication_failed, producer_closed, operation_aborted as the reason may be). Records need not wait for
+  // it; it is a warm-up and a readiness probe (a server can report ready once it completed).
+  template <class CompletionToken>
+  auto async_connect(CompletionToken&& token);
 
   // Flushes, then closes the connections. Later sends complete with client_errc::producer_closed.
   template <class CompletionToken>

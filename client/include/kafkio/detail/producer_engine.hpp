@@ -54,6 +54,9 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   void send(const producer_record& record, send_completion done, bool wait_for_room);
   void flush(void_completion done);
   void close(void_completion done);
+  // Completes `done` once cluster metadata arrived (at once if it already has), or with
+  // client_errc::broker_connection_failed after max.block.ms (impl/engine_links.hpp).
+  void connect(void_completion done);
   // Destruction path: fail everything pending with operation_aborted, close connections. Never blocks.
   void abort();
 
@@ -125,6 +128,8 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   void request_metadata(bool urgent);
   void maybe_send_metadata(clock::time_point now);
   void on_metadata(const metadata_result& m, clock::time_point now);
+  void expire_connect_waiters(clock::time_point now);
+  void complete_connect_waiters(std::error_code ec);
   void maybe_init_producer_id(clock::time_point now);
   template <class Callback>
   bool send_request(link& l, protocol::byte_buffer frame, std::int32_t correlation_id, bool expect_response,
@@ -192,6 +197,11 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   std::uint64_t generation_ = 0;                 // bumped by each flush
   std::deque<std::pair<std::uint64_t, std::size_t>> generation_counts_;  // outstanding records per generation
   std::deque<flush_waiter> flush_waiters_;
+  struct connect_waiter {
+    clock::time_point deadline;
+    void_completion done;
+  };
+  std::vector<connect_waiter> connect_waiters_;  // async_connect calls waiting for the first metadata
   bool flushing_ = false;                        // a flush is waiting: send open batches without lingering
   bool closing_ = false, closed_ = false;
   void_completion close_done_;

@@ -45,6 +45,13 @@ auto producer::async_flush(CompletionToken&& token) {
 }
 
 template <class CompletionToken>
+auto producer::async_connect(CompletionToken&& token) {
+  return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+      [](auto handler, std::shared_ptr<detail::producer_engine> e) { e->connect(detail::void_completion(std::move(handler))); },
+      token, engine_);
+}
+
+template <class CompletionToken>
 auto producer::async_close(CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
       [](auto handler, std::shared_ptr<detail::producer_engine> e) { e->close(detail::void_completion(std::move(handler))); },

@@ -309,6 +309,7 @@ inline void producer_engine::close(void_completion done) {
   closing_ = true;
   flush(void_completion([self = shared_from_this(), done = std::move(done)](boost::system::error_code ec) mutable {
         self->closed_ = true;
+        self->complete_connect_waiters(make_error_code(client_errc::producer_closed));
         for (auto& [id, l] : self->links_)
           if (l.conn) l.conn->close(make_error_code(client_errc::producer_closed));
         self->wakeup_.cancel();
@@ -317,12 +318,13 @@ inline void producer_engine::close(void_completion done) {
 }
 
 inline void producer_engine::abort() {
-  if (closed_ && room_waiters_.empty() && flush_waiters_.empty()) return;
+  if (closed_ && room_waiters_.empty() && flush_waiters_.empty() && connect_waiters_.empty()) return;
   closing_ = closed_ = true;
   auto aborted = aborted_error();
   wakeup_.cancel();
   // Flushes first: failing the records below would otherwise complete them as if the flush had succeeded.
   for (auto& f : std::exchange(flush_waiters_, {})) completions_->push(std::move(f.done), aborted);
+  complete_connect_waiters(aborted);
   // In-flight batches come back through their response callbacks, which see closed_ and fail them.
   for (auto& [id, l] : links_)
     if (l.conn) l.conn->close(aborted);

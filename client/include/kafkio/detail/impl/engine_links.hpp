@@ -158,6 +158,7 @@ inline void producer_engine::fail_all_pending(std::error_code ec) {
     }
   }
   for (auto& b : failed) fail_batch(std::move(b), ec);
+  complete_connect_waiters(ec);
 }
 
 // Sends a request on a link; `cb(link&, ec, frame)` runs with the response, or with the error that closed the
@@ -262,6 +263,34 @@ inline void producer_engine::maybe_send_metadata(clock::time_point now) {
   });
 }
 
+// async_connect: metadata is what every send needs first (leaders, partition counts), so "connected" means a
+// Metadata response arrived. Waiting is bounded by max.block.ms, the limit a send has for its topic's metadata.
+inline void producer_engine::connect(void_completion done) {
+  if (closed_ || closing_) return completions_->push(std::move(done), make_error_code(client_errc::producer_closed));
+  if (metadata_.ever_updated()) return completions_->push(std::move(done), std::error_code{});
+  auto deadline = clock::now() + max_block_;
+  connect_waiters_.push_back({deadline, std::move(done)});
+  metadata_wanted_ = true;
+  schedule(deadline);
+  wake();
+}
+
+inline void producer_engine::expire_connect_waiters(clock::time_point now) {
+  std::erase_if(connect_waiters_, [&](connect_waiter& w) {
+    if (now < w.deadline) {
+      schedule(w.deadline);
+      return false;
+    }
+    log(log_level::warning, "no metadata from any broker within max.block.ms");
+    completions_->push(std::move(w.done), make_error_code(client_errc::broker_connection_failed));
+    return true;
+  });
+}
+
+inline void producer_engine::complete_connect_waiters(std::error_code ec) {
+  for (auto& w : std::exchange(connect_waiters_, {})) completions_->push(std::move(w.done), ec);
+}
+
 inline void producer_engine::on_metadata(const metadata_result& m, clock::time_point now) {
   if (!m.brokers.empty()) {
     for (const auto& [id, b] : m.brokers) {  // a broker that moved gets a fresh connection
@@ -283,6 +312,7 @@ inline void producer_engine::on_metadata(const metadata_result& m, clock::time_p
     metadata_.set_topic(name, tm);
   }
   metadata_.mark_updated(now);
+  complete_connect_waiters({});
   if (incomplete) {  // e.g. a topic being auto-created, or a leader election under way: ask again soon
     metadata_wanted_ = true;
     metadata_retry_at_ = now + cfg_.retry_backoff;

@@ -38,6 +38,7 @@ inline void producer_engine::run() {
   auto now = clock::now();
   serve_room_waiters();
   expire_batches(now);
+  expire_connect_waiters(now);
   maybe_send_metadata(now);
   maybe_init_producer_id(now);
   if (closed_) return;
