@@ -181,7 +181,7 @@ asio::awaitable<http_response> handle(worker_context& ctx, const http_request& r
     case route::kind::readyz:
       if (ctx.producer.has_metadata()) co_return make_response(version, http::status::ok, "ready\n", "text/plain");
       co_return make_response(version, http::status::service_unavailable,
-                              "not ready: no metadata from Kafka yet (the producer connects with the first record)\n",
+                              "not ready: no metadata from Kafka yet (the worker keeps connecting)\n",
                               "text/plain");
     case route::kind::metrics:
       ctx.publish_producer_metrics();

@@ -85,6 +85,22 @@ asio::awaitable<void> publish_metrics_loop(worker_context& ctx, asio::steady_tim
   }
 }
 
+// /readyz reports ready once the producer has metadata. Fetching it at start-up (instead of with the first
+// record) means a load balancer sends traffic only to workers that reached Kafka, and the first request does not
+// pay for the connection. async_connect gives up after max.block.ms; keep trying until shutdown closes it.
+asio::awaitable<void> warm_up_producer(worker_context& ctx) {
+  for (int attempt = 1;; ++attempt) {
+    auto [ec] = co_await ctx.producer.async_connect(use_tuple);
+    if (!ec) {
+      ctx.publish_producer_metrics();
+      co_return;
+    }
+    if (ctx.stopping || ec == kafkio::client_errc::producer_closed || ec == asio::error::operation_aborted) co_return;
+    if (attempt == 1 || ctx.options.verbose)
+      std::cerr << prefix(ctx.index) << "no metadata from Kafka yet (" << ec.message() << "); still trying\n";
+  }
+}
+
 void close_idle_sessions(worker_context& ctx, bool including_fresh) {
   for (auto& s : ctx.sessions)
     if (s.idle && (including_fresh || s.served > 0)) s.stream->cancel();
@@ -210,6 +226,7 @@ int run_worker(const server_options& options, const kafkio::config_result& produ
   int exit_code = 0;
   asio::co_spawn(io, accept_loop(ctx, acceptor), log_failure(index));
   asio::co_spawn(io, publish_metrics_loop(ctx, metrics_timer), log_failure(index));
+  asio::co_spawn(io, warm_up_producer(ctx), log_failure(index));
   signals.async_wait([&](boost::system::error_code sec, int) {
     if (sec) return;
     asio::co_spawn(io, graceful_shutdown(ctx, {acceptor, metrics_timer, signals, exit_code}), log_failure(index));
