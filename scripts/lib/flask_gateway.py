@@ -1,8 +1,13 @@
 """The comparison gateway of scripts/demo-server: the same POST /topics/<topic> (REST Proxy v2 JSON format) as
-kafkio-server, written the common way: Flask under `gunicorn -k gevent`, confluent-kafka (librdkafka) producing,
-flush() per request so that a 200 means Kafka acknowledged the records (what kafkio-server's default answer means),
-poll(0) to serve delivery callbacks. flush() is a blocking C call: gevent cannot switch greenlets during it, so the
-worker's other connections wait. That is the behaviour being compared.
+kafkio-server, written the common way: Flask under `gunicorn -k gevent`, confluent-kafka (librdkafka) producing.
+
+Two modes (environment KAFKIO_GATEWAY_MODE), the two ways such services are written:
+- flush (default): flush() per request, so that a 200 means Kafka acknowledged the records (what kafkio-server's
+  default answer means). flush() is a blocking C call: gevent cannot switch greenlets during it, so the worker's
+  other connections wait. That is the stall being compared.
+- poll0: produce(), then poll(0) and answer at once, the known workaround. Fast, but the answer no longer knows
+  whether Kafka accepted the record: the offsets are null, a failure is only seen later in a log, and records
+  still queued when the worker exits are lost (confluent-kafka does not flush on exit).
 
 Run: KAFKIO_BOOTSTRAP=127.0.0.1:9092 gunicorn -k gevent -w 4 -b 127.0.0.1:8083 --chdir scripts/lib flask_gateway:app
 """
@@ -13,6 +18,7 @@ from confluent_kafka import Producer
 from flask import Flask, Response, request
 
 app = Flask(__name__)
+_flush_per_request = os.environ.get("KAFKIO_GATEWAY_MODE", "flush") != "poll0"
 _producer = None  # one per worker process, created after gunicorn forked it
 
 
@@ -46,7 +52,10 @@ def produce(topic):
         p.produce(topic, value=json.dumps(r.get("value"), separators=(",", ":")).encode(),
                   key=None if key is None else json.dumps(key).encode(), on_delivery=delivered(i))
         p.poll(0)
-    p.flush()
+    if _flush_per_request:
+        p.flush()
+    else:  # poll0: results stay None (REST Proxy's null offset): nobody knows yet whether Kafka has the record
+        results = [r or {"partition": None, "offset": None, "error_code": None, "error": None} for r in results]
     return Response(json.dumps({"offsets": results}), 200, content_type="application/vnd.kafka.v2+json")
 
 
