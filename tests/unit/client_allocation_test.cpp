@@ -97,7 +97,7 @@ TEST(ProducerAllocations, NonePerRecordInSteadyState) {
   probe::start_on_this_thread();
   const bool done = d.run_to(io, 20000 + records);
   probe::stop();
-  const std::size_t allocations = probe::count;
+  [[maybe_unused]] const std::size_t allocations = probe::count;
   ASSERT_TRUE(done);
   EXPECT_EQ(d.failed, 0u);
   const auto requests = p.metrics().produce_requests - requests_before;
