@@ -1,6 +1,6 @@
-// Global operator new replaced once for the unit test executables (allocation_probe.cpp): while `enabled`, it
-// counts allocations and remembers the largest. Used to show that hot paths allocate nothing and that decoders
-// never allocate beyond their caps. Not active under AddressSanitizer (see allocation_probe.cpp).
+// Global operator new (and aligned_alloc, which Asio's recycling allocator uses) replaced once for the unit test
+// executables (allocation_probe.cpp): while `enabled`, it counts allocations and remembers the largest. Used to
+// show that hot paths allocate nothing and that decoders never allocate beyond their caps. Not active under AddressSanitizer (see allocation_probe.cpp).
 #pragma once
 
 #include <atomic>
@@ -10,11 +10,25 @@ namespace kafkio::test::allocation_probe {
 extern std::atomic<bool> enabled;
 extern std::atomic<std::size_t> count;    // allocations while enabled
 extern std::atomic<std::size_t> largest;  // largest single request while enabled
+extern std::atomic<bool> one_thread;      // count only on the thread that called start_on_this_thread()
+extern thread_local bool counted_thread;
 
 inline void start() {
   count = 0;
   largest = 0;
+  one_thread = false;
   enabled = true;
 }
-inline void stop() { enabled = false; }
+// As start(), but allocations made on other threads (a fake broker on its own thread) are not counted.
+inline void start_on_this_thread() {
+  count = 0;
+  largest = 0;
+  counted_thread = true;
+  one_thread = true;
+  enabled = true;
+}
+inline void stop() {
+  enabled = false;
+  counted_thread = false;
+}
 }  // namespace kafkio::test::allocation_probe

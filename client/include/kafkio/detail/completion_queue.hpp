@@ -5,6 +5,10 @@
 // a CPU burst proportional to the response. Instead completions wait here in FIFO order and one posted drain runs
 // at most `per_turn` of them, then re-posts itself behind whatever else is ready. Flush completions go through the
 // same queue, so a flush is never reported before the records it waited for.
+//
+// The FIFO is a ring buffer that keeps its capacity (a std::deque allocated and freed a node every few dozen
+// completions): once it has grown to the most completions ever waiting at once, pushing and draining allocate
+// nothing.
 #pragma once
 
 #include <kafkio/record.hpp>
@@ -15,10 +19,13 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
-#include <deque>
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <system_error>
+#include <utility>
 #include <variant>
+#include <vector>
 
 namespace kafkio::detail {
 
@@ -37,14 +44,14 @@ class completion_queue : public std::enable_shared_from_this<completion_queue> {
 
   void push(send_completion h, std::error_code ec, record_metadata md) {
     // (stored as std::error_code; converted to boost::system::error_code, which wraps it losslessly, on delivery)
-    items_.push_back({std::move(h), ec, std::move(md)});
+    emplace_back(item{std::move(h), ec, std::move(md)});
     schedule();
   }
   void push(void_completion h, std::error_code ec) {
-    items_.push_back({std::move(h), ec, {}});
+    emplace_back(item{std::move(h), ec, {}});
     schedule();
   }
-  std::size_t size() const noexcept { return items_.size(); }
+  std::size_t size() const noexcept { return count_; }
 
  private:
   struct item {
@@ -57,6 +64,34 @@ class completion_queue : public std::enable_shared_from_this<completion_queue> {
     return ec ? boost::system::error_code(ec) : boost::system::error_code{};
   }
 
+  // Ring buffer: ring_.size() is a power of two (or zero); the items are ring_[head_], ... count_ of them.
+  // Slots are optionals filled by emplace and emptied by reset, never assigned: Boost 1.81's
+  // any_completion_handler move assignment recurses forever (it copies from an lvalue, which wraps the handler in
+  // another any_completion_handler), so an item may be move-constructed but not move-assigned.
+  void emplace_back(item&& it) {
+    if (count_ == ring_.size()) grow();
+    ring_[(head_ + count_) & (ring_.size() - 1)].emplace(std::move(it));
+    ++count_;
+  }
+  item pop_front() {
+    auto& slot = ring_[head_];
+    item it(std::move(*slot));
+    slot.reset();
+    head_ = (head_ + 1) & (ring_.size() - 1);
+    --count_;
+    return it;
+  }
+  void grow() {
+    std::vector<std::optional<item>> bigger(ring_.empty() ? 64 : ring_.size() * 2);
+    for (std::size_t i = 0; i < count_; ++i) {
+      auto& from = ring_[(head_ + i) & (ring_.size() - 1)];
+      bigger[i].emplace(std::move(*from));
+      from.reset();
+    }
+    ring_.swap(bigger);
+    head_ = 0;
+  }
+
   void schedule() {
     if (scheduled_) return;
     scheduled_ = true;
@@ -65,20 +100,20 @@ class completion_queue : public std::enable_shared_from_this<completion_queue> {
 
   void drain() {
     scheduled_ = false;
-    for (std::size_t n = 0; n < per_turn && !items_.empty(); ++n) {
-      auto it = std::move(items_.front());
-      items_.pop_front();
+    for (std::size_t n = 0; n < per_turn && count_ > 0; ++n) {
+      auto it = pop_front();
       // dispatch: runs inline when the handler's associated executor is ours, else goes to its own (a strand).
       if (auto* s = std::get_if<send_completion>(&it.handler))
         boost::asio::dispatch(boost::asio::append(std::move(*s), to_boost(it.ec), std::move(it.md)));
       else
         boost::asio::dispatch(boost::asio::append(std::move(std::get<void_completion>(it.handler)), to_boost(it.ec)));
     }
-    if (!items_.empty()) schedule();
+    if (count_ > 0) schedule();
   }
 
   boost::asio::any_io_executor ex_;
-  std::deque<item> items_;
+  std::vector<std::optional<item>> ring_;
+  std::size_t head_ = 0, count_ = 0;
   bool scheduled_ = false;
 };
 

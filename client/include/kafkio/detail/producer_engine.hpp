@@ -12,6 +12,7 @@
 
 #include <kafkio/detail/completion_queue.hpp>
 #include <kafkio/detail/connection.hpp>
+#include <kafkio/detail/handler_pool.hpp>
 #include <kafkio/detail/metadata_cache.hpp>
 #include <kafkio/detail/produce_error.hpp>
 #include <kafkio/detail/producer_batch.hpp>
@@ -62,6 +63,8 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
 
   producer_metrics metrics() const;
   bool has_metadata() const noexcept { return metadata_.ever_updated(); }
+  // Storage for send handlers without an allocator of their own (see handler_pool.hpp).
+  handler_pool* handler_storage() const noexcept { return handler_pool_.get(); }
 
  private:
   using batch = producer_batch<send_completion>;
@@ -158,6 +161,7 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   std::size_t buffer_memory() const noexcept { return static_cast<std::size_t>(cfg_.buffer_memory); }
   std::size_t batch_size() const noexcept { return static_cast<std::size_t>(cfg_.batch_size); }
 
+  handler_pool_ref handler_pool_;  // outlives us while handlers stored in it are alive (refcounted by its blocks)
   asio::any_io_executor ex_;
   std::shared_ptr<completion_queue> completions_;  // every handler we complete goes through it, in order
   producer_config cfg_;

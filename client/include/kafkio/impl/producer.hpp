@@ -23,7 +23,7 @@ template <class CompletionToken>
 auto producer::async_send(const producer_record& record, CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, record_metadata)>(
       [](auto handler, detail::producer_engine* e, const producer_record& r) {
-        e->send(r, detail::send_completion(std::move(handler)), true);
+        e->send(r, detail::send_completion(detail::with_pooled_storage(std::move(handler), e->handler_storage())), true);
       },
       token, engine_.get(), record);  // the record (a few views) is copied, so `deferred` keeps its own
 }
@@ -32,7 +32,7 @@ template <class CompletionToken>
 auto producer::try_send(const producer_record& record, CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, record_metadata)>(
       [](auto handler, detail::producer_engine* e, const producer_record& r) {
-        e->send(r, detail::send_completion(std::move(handler)), false);
+        e->send(r, detail::send_completion(detail::with_pooled_storage(std::move(handler), e->handler_storage())), false);
       },
       token, engine_.get(), record);
 }

@@ -55,19 +55,15 @@ class writer {
   }
   void uuid_(const uuid& v) { raw(v.data(), v.size()); }
 
+  // Varints: one byte (the common case: lengths and deltas under 128) is a single push_back; longer ones are
+  // encoded on the stack and appended with one insert, not one capacity check per byte.
   void uvarint(std::uint32_t v) {
-    while (v >= 0x80) {
-      out_->push_back(static_cast<std::uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    out_->push_back(static_cast<std::uint8_t>(v));
+    if (v < 0x80) return out_->push_back(static_cast<std::uint8_t>(v));
+    put_varint(v);
   }
   void uvarlong(std::uint64_t v) {
-    while (v >= 0x80) {
-      out_->push_back(static_cast<std::uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    out_->push_back(static_cast<std::uint8_t>(v));
+    if (v < 0x80) return out_->push_back(static_cast<std::uint8_t>(v));
+    put_varint(v);
   }
   void varint(std::int32_t v) {
     uvarint((static_cast<std::uint32_t>(v) << 1) ^ static_cast<std::uint32_t>(v >> 31));
@@ -139,6 +135,14 @@ class writer {
     std::uint8_t b[sizeof(U)];
     for (std::size_t i = sizeof(U); i-- > 0; v = static_cast<U>(v >> 8)) b[i] = static_cast<std::uint8_t>(v);
     out_->insert(out_->end(), b, b + sizeof(U));
+  }
+  template <class U>
+  void put_varint(U v) {
+    std::uint8_t b[(sizeof(U) * 8 + 6) / 7];
+    std::size_t n = 0;
+    for (; v >= 0x80; v = static_cast<U>(v >> 7)) b[n++] = static_cast<std::uint8_t>(v | 0x80);
+    b[n++] = static_cast<std::uint8_t>(v);
+    out_->insert(out_->end(), b, b + n);
   }
   byte_buffer* out_;
 };

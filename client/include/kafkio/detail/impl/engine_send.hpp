@@ -199,7 +199,9 @@ inline void producer_engine::drain_to(link& l, std::vector<std::pair<topic_queue
     }
     if (taken->empty()) return;
     // Grouped by topic as the request wants (parts are in topic order already, but be sure).
-    std::stable_sort(data.begin(), data.end(), [](auto& a, auto& b) { return *a.topic < *b.topic; });
+    // (Checked first: stable_sort takes a temporary buffer from the heap even when there is nothing to sort.)
+    auto by_topic = [](auto& a, auto& b) { return *a.topic < *b.topic; };
+    if (!std::is_sorted(data.begin(), data.end(), by_topic)) std::stable_sort(data.begin(), data.end(), by_topic);
     protocol::byte_buffer frame;
     auto corr = next_correlation_id();
     encode_produce_request(frame, version, {corr, &cfg_.client_id}, static_cast<std::int16_t>(cfg_.acks),
