@@ -146,6 +146,9 @@ class fake_broker {
   void fail_produce(std::initializer_list<std::int16_t> errors) { produce_errors_.insert(produce_errors_.end(), errors); }
   // Called for each well-formed batch before it is written; a non-zero return is answered as its error.
   std::function<std::int16_t(const fake_produce_attempt&)> produce_hook;
+  // Metadata reports `error` for the topic (and no partitions) from now on.
+  void set_topic_error(const std::string& topic, std::int16_t error) { topic_errors_[topic] = error; }
+
   // The next InitProducerId requests fail with these error codes.
   void fail_init_producer_id(std::initializer_list<std::int16_t> errors) {
     init_errors_.insert(init_errors_.end(), errors);
@@ -406,6 +409,10 @@ class fake_broker {
     for (const auto& name : names) {
       auto& t = m.topics.emplace_back();
       t.name = name;
+      if (auto e = topic_errors_.find(name); e != topic_errors_.end()) {
+        t.error_code = e->second;
+        continue;
+      }
       if (!topics_.count(name) && opts_.auto_create && !name.empty()) create_topic(name, opts_.default_partitions);
       auto it = topics_.find(name);
       if (it == topics_.end()) {
@@ -516,6 +523,7 @@ class fake_broker {
   std::map<int, std::uint16_t> ports_;
   std::vector<std::shared_ptr<session>> sessions_;
   std::map<std::string, std::vector<partition_state>> topics_;
+  std::map<std::string, std::int16_t> topic_errors_;
   std::map<api_key, std::deque<fake_fault>> faults_;
   std::deque<std::int16_t> produce_errors_, init_errors_;
   bool hold_ = false;

@@ -269,5 +269,31 @@ TEST_F(ProducerFaults, RejectedBatchIsReportedAsCorrupt) {
   EXPECT_GE(fake->produce_attempts().size(), 2u);
 }
 
+TEST_F(ProducerFaults, UnusableTopicFailsAtOnceUnknownTopicWaits) {
+  // Authorization and invalid-name errors in Metadata fail the topic's records at once (the Java producer's
+  // TopicAuthorizationException / InvalidTopicException); an unknown topic may be being created, so its records
+  // wait for max.block.ms.
+  make_fake({.auto_create = false});
+  fake->create_topic("t", 1);
+  fake->set_topic_error("secret", 29);  // TOPIC_AUTHORIZATION_FAILED
+  fake->set_topic_error("bad name", 17);  // INVALID_TOPIC_EXCEPTION
+  start({{"max.block.ms", "1500"}});
+  const auto began = std::chrono::steady_clock::now();
+  send("v0", std::nullopt, std::nullopt, "secret");
+  send("v1", std::nullopt, std::nullopt, "bad name");
+  send("v2", std::nullopt, std::nullopt, "missing");
+  send("v3");
+  ASSERT_TRUE(run_until(io, [&] { return outcomes[0].calls && outcomes[1].calls && outcomes[3].calls; }, 5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 1s);  // not after max.block.ms
+  EXPECT_EQ(outcomes[0].ec, kafka_errc::topic_authorization_failed) << outcomes[0].ec.message();
+  EXPECT_EQ(outcomes[1].ec, kafka_errc::invalid_topic_exception) << outcomes[1].ec.message();
+  EXPECT_FALSE(outcomes[3].ec) << outcomes[3].ec.message();  // other topics are not held up
+  EXPECT_EQ(outcomes[2].calls, 0);                           // still waiting for "missing" to appear
+  ASSERT_TRUE(all_completed(5s));
+  EXPECT_EQ(outcomes[2].ec, client_errc::unknown_topic) << outcomes[2].ec.message();
+  EXPECT_GE(std::chrono::steady_clock::now() - began, 1400ms);
+  EXPECT_EQ(prod->metrics().buffered_bytes, 0u);  // failed records gave their buffer.memory back
+}
+
 }  // namespace
 }  // namespace kafkio::test

@@ -106,6 +106,7 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   std::int32_t choose_partition(topic_queue& t, const producer_record& r, std::int32_t partitions);
   std::size_t charge_for(const producer_record& r) const noexcept;
   void place_waiting_records(topic_queue& t);
+  void fail_waiting_records(topic_queue& t, std::error_code ec);
   void serve_room_waiters();
   void cancel_room_waiter(room_waiter* w);
   void complete_record(typename batch::record_slot& slot, const std::string& topic, std::int32_t partition,

@@ -222,6 +222,14 @@ inline void producer_engine::place_waiting_records(topic_queue& t) {
   }
 }
 
+// The topic's records that waited for metadata fail with `ec` (metadata never came, or the topic cannot be used).
+inline void producer_engine::fail_waiting_records(topic_queue& t, std::error_code ec) {
+  for (auto& w : std::exchange(t.waiting, {})) {
+    buffered_bytes_ -= std::min(buffered_bytes_, w.with_view([&](const producer_record& r) { return charge_for(r); }));
+    complete_record_error(std::move(w.done), w.topic, w.partition.value_or(-1), ec, w.generation);
+  }
+}
+
 inline void producer_engine::serve_room_waiters() {
   while (!room_waiters_.empty() && !closed_) {
     auto& w = *room_waiters_.front();

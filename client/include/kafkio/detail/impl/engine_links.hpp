@@ -152,10 +152,7 @@ inline void producer_engine::fail_all_pending(std::error_code ec) {
         failed.push_back(std::move(q.queued.front()));
         q.queued.pop_front();
       }
-    for (auto& w : std::exchange(t->waiting, {})) {
-      buffered_bytes_ -= std::min(buffered_bytes_, w.with_view([&](const producer_record& r) { return charge_for(r); }));
-      complete_record_error(std::move(w.done), w.topic, w.partition.value_or(-1), ec, w.generation);
-    }
+    fail_waiting_records(*t, ec);
   }
   for (auto& b : failed) fail_batch(std::move(b), ec);
   complete_connect_waiters(ec);
@@ -291,6 +288,14 @@ inline void producer_engine::complete_connect_waiters(std::error_code ec) {
   for (auto& w : std::exchange(connect_waiters_, {})) completions_->push(std::move(w.done), ec);
 }
 
+// Topic errors in Metadata that waiting cannot cure, so records fail at once rather than after max.block.ms
+// (what the Java producer does: InvalidTopicException, TopicAuthorizationException). UNKNOWN_TOPIC_OR_PARTITION
+// and LEADER_NOT_AVAILABLE are not among them: the topic may be being created.
+inline bool topic_error_is_final(std::int16_t error) noexcept {
+  return error == static_cast<std::int16_t>(kafka_errc::invalid_topic_exception) ||
+         error == static_cast<std::int16_t>(kafka_errc::topic_authorization_failed);
+}
+
 inline void producer_engine::on_metadata(const metadata_result& m, clock::time_point now) {
   if (!m.brokers.empty()) {
     for (const auto& [id, b] : m.brokers) {  // a broker that moved gets a fresh connection
@@ -317,8 +322,15 @@ inline void producer_engine::on_metadata(const metadata_result& m, clock::time_p
     metadata_wanted_ = true;
     metadata_retry_at_ = now + cfg_.retry_backoff;
   }
-  for (auto& [name, t] : topics_)
-    if (!t->waiting.empty() && metadata_.usable_topic(name)) place_waiting_records(*t);
+  for (auto& [name, t] : topics_) {
+    if (t->waiting.empty()) continue;
+    if (metadata_.usable_topic(name)) {
+      place_waiting_records(*t);
+    } else if (const auto* tm = metadata_.topic(name); tm && topic_error_is_final(tm->error)) {
+      log(log_level::error, "topic " + name + ": " + kafka_error(tm->error).message());
+      fail_waiting_records(*t, kafka_error(tm->error));
+    }
+  }
   wake();
 }
 

@@ -104,10 +104,7 @@ inline void producer_engine::expire_batches(clock::time_point now) {
         auto ec = tm && tm->error ? make_error_code(client_errc::unknown_topic)
                   : any_ready_link() ? make_error_code(client_errc::delivery_timeout)
                                      : make_error_code(client_errc::broker_connection_failed);
-        for (auto& w : std::exchange(t->waiting, {})) {
-          buffered_bytes_ -= std::min(buffered_bytes_, w.with_view([&](const producer_record& r) { return charge_for(r); }));
-          complete_record_error(std::move(w.done), w.topic, w.partition.value_or(-1), ec, w.generation);
-        }
+        fail_waiting_records(*t, ec);
       } else {
         schedule(limit);
       }
