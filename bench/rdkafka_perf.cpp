@@ -11,7 +11,7 @@
 //
 // Latency: each message's opaque is its index; the delivery report callback (served by rd_kafka_poll on this
 // thread, as in librdkafka's own rdkafka_performance example) takes now - send time[index].
-#include "perf_stats.hpp"
+#include "perf_tool.hpp"  // client/tools/: what kafkio-perf uses too
 
 #include <librdkafka/rdkafka.h>
 
@@ -24,54 +24,11 @@
 
 namespace {
 
-using kafkio::bench::perf_clock;
-
-struct options {
-  std::string topic;
-  std::int64_t num_records = -1;
-  std::size_t record_size = 100;
-  double throughput = -1;
-  std::vector<std::pair<std::string, std::string>> props;
-  bool json = false;
-};
-
-[[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr,
-               "rdkafka-perf: %s\nusage: rdkafka-perf --topic T --num-records N --record-size BYTES --throughput "
-               "RECORDS_PER_SEC(-1: unlimited) --producer-props K=V [K=V...] [--json]\n",
-               why);
-  std::exit(2);
-}
-
-options parse_args(int argc, char** argv) {
-  options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage("missing value");
-      return argv[++i];
-    };
-    if (a == "--topic") o.topic = value();
-    else if (a == "--num-records") o.num_records = std::stoll(value());
-    else if (a == "--record-size") o.record_size = std::stoul(value());
-    else if (a == "--throughput") o.throughput = std::stod(value());
-    else if (a == "--json") o.json = true;
-    else if (a == "--producer-props") {
-      while (i + 1 < argc && std::string_view(argv[i + 1]).substr(0, 2) != "--") {
-        std::string_view kv = argv[++i];
-        auto eq = kv.find('=');
-        if (eq == std::string_view::npos || eq == 0) usage("--producer-props takes K=V pairs");
-        o.props.emplace_back(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
-      }
-    } else usage("unknown option");
-  }
-  if (o.topic.empty() || o.num_records < 0) usage("--topic and --num-records are required");
-  return o;
-}
+using kafkio::tools::perf_clock;
 
 struct run_state {
-  const options* opts;
-  kafkio::bench::latency_stats stats;
+  const kafkio::tools::perf_options* opts;
+  kafkio::tools::latency_stats stats;
   std::vector<perf_clock::time_point> sent_at;  // by message index (the message opaque)
 };
 
@@ -93,8 +50,8 @@ void log_to_stderr(const rd_kafka_t*, int level, const char* fac, const char* bu
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto o = parse_args(argc, argv);
-  run_state st{&o, kafkio::bench::latency_stats(o.num_records), std::vector<perf_clock::time_point>(static_cast<std::size_t>(o.num_records))};
+  const auto o = kafkio::tools::parse_perf_args(argc, argv, "rdkafka-perf");
+  run_state st{&o, kafkio::tools::latency_stats(o.num_records), std::vector<perf_clock::time_point>(static_cast<std::size_t>(o.num_records))};
 
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -114,7 +71,7 @@ int main(int argc, char** argv) {
   }
   rd_kafka_topic_t* topic = rd_kafka_topic_new(rk, o.topic.c_str(), nullptr);
 
-  auto payload = kafkio::bench::perf_tool_payload(o.record_size);
+  auto payload = kafkio::tools::perf_tool_payload(o.record_size);
   const auto start = perf_clock::now();
   for (std::int64_t i = 0; i < o.num_records; ++i) {
     st.sent_at[static_cast<std::size_t>(i)] = perf_clock::now();
@@ -143,15 +100,12 @@ int main(int argc, char** argv) {
   const double elapsed = std::chrono::duration<double>(perf_clock::now() - start).count();
   rd_kafka_topic_destroy(topic);
   rd_kafka_destroy(rk);
-  const auto usage = kafkio::bench::current_process_usage();
+  const auto usage = kafkio::tools::current_process_usage();
 
   auto& s = st.stats;
   const double rate = static_cast<double>(s.completed) / std::max(elapsed, 1e-9);
   const double mb = rate * static_cast<double>(o.record_size) / 1024.0 / 1024.0;
-  std::printf("%lld records sent, %.1f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, "
-              "%.0f ms 50th, %.0f ms 95th, %.0f ms 99th, %.0f ms 99.9th.\n",
-              static_cast<long long>(s.completed), rate, mb, s.average_ms(), s.max_latency_ms, s.percentile(0.5),
-              s.percentile(0.95), s.percentile(0.99), s.percentile(0.999));
+  kafkio::tools::print_perf_summary(s, rate, o.record_size);
   if (o.json)
     std::printf("{\"client\":\"librdkafka %s\",\"records\":%lld,\"errors\":%lld,\"records_per_sec\":%.1f,"
                 "\"mb_per_sec\":%.3f,\"avg_ms\":%.3f,\"max_ms\":%.3f,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,"
