@@ -27,6 +27,7 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <deque>
 #include <functional>
 #include <list>
 #include <map>

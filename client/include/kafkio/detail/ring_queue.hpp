@@ -31,6 +31,8 @@ class ring_queue {
 
   T& front() noexcept { return *slots_[head_]; }
   const T& front() const noexcept { return *slots_[head_]; }
+  T& back() noexcept { return (*this)[count_ - 1]; }
+  T& operator[](std::size_t i) noexcept { return *slots_[(head_ + i) & (slots_.size() - 1)]; }
 
   template <class... A>
   T& emplace_back(A&&... args) {
@@ -46,6 +48,21 @@ class ring_queue {
     head_ = (head_ + 1) & (slots_.size() - 1);
     --count_;
   }
+  void pop_back() noexcept {
+    slots_[(head_ + count_ - 1) & (slots_.size() - 1)].reset();
+    --count_;
+  }
+  // Inserts before position i (0..size()) / removes position i, shifting the elements after it: O(size() - i),
+  // meant for short queues (a partition's batches).
+  void insert_at(std::size_t i, T&& v) {
+    emplace_back(std::move(v));
+    for (std::size_t j = count_ - 1; j > i; --j) std::swap((*this)[j], (*this)[j - 1]);
+  }
+  void erase_at(std::size_t i) {
+    for (std::size_t j = i; j + 1 < count_; ++j) std::swap((*this)[j], (*this)[j + 1]);
+    pop_back();
+  }
+
   template <class F>
   void for_each(F&& f) {
     for (std::size_t i = 0; i < count_; ++i) f(*slots_[(head_ + i) & (slots_.size() - 1)]);

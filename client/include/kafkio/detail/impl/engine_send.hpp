@@ -97,13 +97,14 @@ inline void producer_engine::expire_batches(clock::time_point now) {
   std::vector<batch_ptr> expired;  // failed after the scan: completing can append to the queues being scanned
   for (auto& [name, t] : topics_) {
     for (auto& q : t->partitions) {
-      for (auto it = q.queued.begin(); it != q.queued.end();) {
-        if ((*it)->deadline <= now) {
-          expired.push_back(std::move(*it));
-          it = q.queued.erase(it);
+      for (std::size_t i = 0; i < q.queued.size();) {
+        auto& b = q.queued[i];
+        if (b->deadline <= now) {
+          expired.push_back(std::move(b));
+          q.queued.erase_at(i);
         } else {
-          schedule((*it)->deadline);
-          ++it;
+          schedule(b->deadline);
+          ++i;
         }
       }
     }
@@ -340,10 +341,13 @@ inline void producer_engine::retry_batch(batch_ptr b, std::error_code why, clock
   auto& q = topics_.at(*b->topic)->partitions[static_cast<std::size_t>(b->partition)];
   q.one_at_a_time = true;
   // Back in sequence order, ahead of every batch not yet sent (those are newer).
-  auto pos = std::find_if(q.queued.begin(), q.queued.end(), [&](const batch_ptr& o) {
-    return o->base_sequence < 0 || o->attempts == 0 || (b->base_sequence >= 0 && o->base_sequence > b->base_sequence);
-  });
-  q.queued.insert(pos, std::move(b));
+  std::size_t pos = 0;
+  for (; pos < q.queued.size(); ++pos) {
+    const auto& o = q.queued[pos];
+    if (o->base_sequence < 0 || o->attempts == 0 || (b->base_sequence >= 0 && o->base_sequence > b->base_sequence))
+      break;
+  }
+  q.queued.insert_at(pos, std::move(b));
 }
 
 inline void producer_engine::fail_batch(batch_ptr b, std::error_code ec) {
