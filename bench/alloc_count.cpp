@@ -181,6 +181,7 @@ class driver {
   }
   void start() { pump(); }
   alloc_counts at_warmup, at_end;
+  std::uint64_t requests_at_warmup = 0, requests_at_end = 0;  // Produce requests sent (producer metrics)
   std::int64_t errors = 0;
   bool done() const { return completed_ == total(); }
 
@@ -200,8 +201,15 @@ class driver {
     --in_flight_;
     if (ec && errors++ < 5) std::fprintf(stderr, "kafkio-alloc-count: send failed: %s\n", ec.message().c_str());
     ++completed_;
-    if (completed_ == opts_.warmup) at_warmup = t_counts;
-    if (completed_ == total()) at_end = t_counts;
+    if (completed_ == opts_.warmup) {
+      // metrics() allocates (the per-broker list): read before the window opens and after it closes.
+      if (producer_) requests_at_warmup = producer_->metrics().produce_requests;
+      at_warmup = t_counts;
+    }
+    if (completed_ == total()) {
+      at_end = t_counts;
+      if (producer_) requests_at_end = producer_->metrics().produce_requests;
+    }
     if (!pump_posted_ && sent_ < total() && in_flight_ <= limit_ / 2) {
       pump_posted_ = true;
       asio::post(io_, [this] { pump(); });
@@ -258,13 +266,16 @@ int main(int argc, char** argv) {
   const auto mallocs = static_cast<double>(d.at_end.mallocs - d.at_warmup.mallocs);
   const auto news = static_cast<double>(d.at_end.news - d.at_warmup.news);
   const auto bytes = static_cast<double>(d.at_end.bytes - d.at_warmup.bytes);
-  std::printf("%s%lld records after %lld warm-up: %.4f allocations/record (%.4f via operator new), %.1f bytes/record\n",
+  const auto requests = static_cast<double>(d.requests_at_end - d.requests_at_warmup);
+  const double per_request = requests > 0 ? mallocs / requests : 0.0;
+  std::printf("%s%lld records after %lld warm-up: %.4f allocations/record (%.4f via operator new), %.1f bytes/record; "
+              "%.0f Produce requests, %.3f allocations/request\n",
               o.dry ? "driver only (--dry): " : "", static_cast<long long>(o.records), static_cast<long long>(o.warmup),
-              mallocs / n, news / n, bytes / n);
+              mallocs / n, news / n, bytes / n, requests, per_request);
   if (o.json)
     std::printf("{\"dry\":%s,\"records\":%lld,\"warmup\":%lld,\"allocs_per_record\":%.4f,\"news_per_record\":%.4f,"
-                "\"alloc_bytes_per_record\":%.1f,\"errors\":%lld}\n",
+                "\"alloc_bytes_per_record\":%.1f,\"requests\":%.0f,\"allocs_per_request\":%.4f,\"errors\":%lld}\n",
                 o.dry ? "true" : "false", static_cast<long long>(o.records), static_cast<long long>(o.warmup),
-                mallocs / n, news / n, bytes / n, static_cast<long long>(d.errors));
+                mallocs / n, news / n, bytes / n, requests, per_request, static_cast<long long>(d.errors));
   return d.errors ? 1 : 0;
 }

@@ -160,8 +160,12 @@ def section_targets(s):
         live = [r for r in su["alloc"]["rows"] if not r.get("dry") and "allocs_per_record" in r]
         if live:
             worst = max(r["allocs_per_record"] for r in live)
-            rows.append("| zero heap allocations per record in steady state | %s–%s per record (%d configurations) | %s |"
-                        % (num(min(r["allocs_per_record"] for r in live)), num(worst), len(live), verdict(worst < 0.001)))
+            per_request = [r["allocs_per_request"] for r in live if r.get("allocs_per_request") is not None]
+            requests = (", %s–%s per Produce request" % (num(min(per_request)), num(max(per_request)))
+                        if per_request else "")
+            rows.append("| zero heap allocations per record in steady state | %s–%s per record%s (%d configurations) | %s |"
+                        % (num(min(r["allocs_per_record"] for r in live)), num(worst), requests, len(live),
+                           verdict(worst < 0.001)))
     if "lateness" in su:
         ok_rows = [r for r in su["lateness"]["rows"] if r.get("exit") == 0 and r.get("lateness_p999_us") is not None]
         for paced in (False, True):
@@ -256,11 +260,14 @@ def section_lateness(s):
 
 
 def section_alloc(s):
-    out = ["| configuration (100 B records, 10k in flight) | allocations per record | via operator new | bytes per record |",
-           "| --- | --- | --- | --- |"]
+    out = ["| configuration (100 B records, 10k in flight) | allocations per record | via operator new | bytes per record "
+           "| Produce requests | allocations per request |",
+           "| --- | --- | --- | --- | --- | --- |"]
     for r in s["suites"]["alloc"]["rows"]:
-        out.append("| %s | %s | %s | %s |" % (r["name"], num(r.get("allocs_per_record"), 3),
-                                               num(r.get("news_per_record"), 3), num(r.get("alloc_bytes_per_record"), 0)))
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            r["name"], num(r.get("allocs_per_record"), 3), num(r.get("news_per_record"), 3),
+            num(r.get("alloc_bytes_per_record"), 0), num(r.get("requests"), 0) if r.get("requests") else "",
+            num(r.get("allocs_per_request"), 3) if r.get("requests") else ""))
     return "\n".join(out)
 
 

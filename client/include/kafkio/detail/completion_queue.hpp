@@ -11,12 +11,15 @@
 // nothing.
 #pragma once
 
+#include <kafkio/detail/handler_pool.hpp>
 #include <kafkio/record.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/append.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/system_executor.hpp>
 #include <boost/asio/post.hpp>
 
 #include <cstddef>
@@ -40,7 +43,7 @@ class completion_queue : public std::enable_shared_from_this<completion_queue> {
  public:
   static constexpr std::size_t per_turn = 64;
 
-  explicit completion_queue(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
+  completion_queue(boost::asio::any_io_executor ex, const handler_pool_ref& pool) : ex_(std::move(ex)), pool_(pool) {}
 
   void push(send_completion h, std::error_code ec, record_metadata md) {
     // (stored as std::error_code; converted to boost::system::error_code, which wraps it losslessly, on delivery)
@@ -95,23 +98,38 @@ class completion_queue : public std::enable_shared_from_this<completion_queue> {
   void schedule() {
     if (scheduled_) return;
     scheduled_ = true;
-    boost::asio::post(ex_, [self = shared_from_this()] { self->drain(); });
+    post_pooled(ex_, pool_, [self = shared_from_this()] { self->drain(); });
+  }
+
+  // What dispatch would do: run the handler here when its associated executor is ours or it has none, else hand
+  // it to its own executor (a strand). The common cases call it directly: dispatch goes through the type-erased
+  // any_completion_executor, which wraps the call in a function object from Asio's recycling allocator, and that
+  // missed its two-block cache once per drain.
+  template <class Handler, class... Args>
+  void deliver(Handler& h, Args&&... args) {
+    auto target = boost::asio::get_associated_executor(h);  // system_executor when the handler names none
+    const auto* ours = ex_.target<boost::asio::io_context::executor_type>();
+    const auto* theirs = target.template target<boost::asio::io_context::executor_type>();
+    if (target.template target<boost::asio::system_executor>() || (ours && theirs && *ours == *theirs))
+      std::move(h)(std::forward<Args>(args)...);
+    else
+      boost::asio::dispatch(boost::asio::append(std::move(h), std::forward<Args>(args)...));
   }
 
   void drain() {
     scheduled_ = false;
     for (std::size_t n = 0; n < per_turn && count_ > 0; ++n) {
       auto it = pop_front();
-      // dispatch: runs inline when the handler's associated executor is ours, else goes to its own (a strand).
       if (auto* s = std::get_if<send_completion>(&it.handler))
-        boost::asio::dispatch(boost::asio::append(std::move(*s), to_boost(it.ec), std::move(it.md)));
+        deliver(*s, to_boost(it.ec), std::move(it.md));
       else
-        boost::asio::dispatch(boost::asio::append(std::move(std::get<void_completion>(it.handler)), to_boost(it.ec)));
+        deliver(std::get<void_completion>(it.handler), to_boost(it.ec));
     }
     if (count_ > 0) schedule();
   }
 
   boost::asio::any_io_executor ex_;
+  handler_pool_ref pool_;  // storage of the posted drain
   std::vector<std::optional<item>> ring_;
   std::size_t head_ = 0, count_ = 0;
   bool scheduled_ = false;

@@ -10,6 +10,9 @@
 // its response, or the error that closed the connection.
 #pragma once
 
+#include <kafkio/detail/handler_pool.hpp>
+#include <kafkio/detail/inline_function.hpp>
+#include <kafkio/detail/ring_queue.hpp>
 #include <kafkio/protocol/frame.hpp>
 
 #include <boost/asio/connect.hpp>
@@ -19,9 +22,9 @@
 #include <boost/asio/write.hpp>
 
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,12 +36,15 @@ using clock = std::chrono::steady_clock;
 class connection : public std::enable_shared_from_this<connection> {
  public:
   // frame: the whole response (response header + body, without the size prefix); empty on error or for
-  // requests that expect no response (acks=0 produce), which complete once written.
-  using response_callback = std::function<void(std::error_code, protocol::bytes_view frame)>;
+  // requests that expect no response (acks=0 produce), which complete once written. Move-only, stored inline
+  // (no allocation per request; see inline_function.hpp).
+  using response_callback = inline_function<void(std::error_code, protocol::bytes_view frame)>;
 
-  connection(asio::any_io_executor ex, std::string host, std::string port, std::size_t max_frame_size)
+  // `pool`: storage for the read, write and timer operations (handler_pool.hpp), shared with the engine.
+  connection(asio::any_io_executor ex, std::string host, std::string port, std::size_t max_frame_size,
+             const handler_pool_ref& pool)
       : resolver_(ex), socket_(ex), timer_(ex), host_(std::move(host)), port_(std::move(port)),
-        reader_(max_frame_size) {}
+        reader_(max_frame_size), pool_(pool) {}
 
   const std::string& host() const noexcept { return host_; }
   const std::string& port() const noexcept { return port_; }
@@ -46,6 +52,16 @@ class connection : public std::enable_shared_from_this<connection> {
   bool is_closed() const noexcept { return state_ == state::closed; }
   std::size_t awaiting_response() const noexcept { return awaiting_.size(); }
   std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+
+  // An empty buffer for the next request frame: one whose write completed, capacity kept, so that encoding a
+  // request allocates nothing once the spare buffers have grown to the usual request size.
+  protocol::byte_buffer take_frame_buffer() {
+    if (spare_frames_.empty()) return {};
+    auto b = std::move(spare_frames_.back());
+    spare_frames_.pop_back();
+    b.clear();
+    return b;
+  }
 
   // Called once when the connection closes for any reason (peer closed it, error, timeout, close()), after the
   // pending requests' callbacks: the owner learns of it even when nothing was in flight.
@@ -71,7 +87,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void send(protocol::byte_buffer frame, std::int32_t correlation_id, bool expect_response, clock::time_point deadline,
             response_callback cb) {
     if (state_ == state::closed) {
-      asio::post(socket_.get_executor(), [cb = std::move(cb), ec = close_reason_] { cb(ec, {}); });
+      asio::post(socket_.get_executor(), [cb = std::move(cb), ec = close_reason_]() mutable { cb(ec, {}); });
       return;
     }
     queued_bytes_ += frame.size();
@@ -98,8 +114,9 @@ class connection : public std::enable_shared_from_this<connection> {
     for (auto& cb : written)
       if (cb) cb(reason, {});
     for (auto* list : {&awaiting, &outbox})
-      for (auto& r : *list)
+      list->for_each([&](request& r) {
         if (r.cb) r.cb(reason, {});
+      });
     if (auto f = std::exchange(on_close_, nullptr)) f(reason);
   }
 
@@ -139,30 +156,40 @@ class connection : public std::enable_shared_from_this<connection> {
       outbox_.pop_front();
     }
     rearm_request_timer();
-    asio::async_write(socket_, buffers_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+    // A span, not the vector: async_write copies its buffer sequence into the operation, and a vector copy is an
+    // allocation per write. buffers_ and writing_ stay untouched until the write completes.
+    asio::async_write(socket_, std::span<const asio::const_buffer>(buffers_),
+                      pooled(pool_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
       if (self->state_ == state::closed) return;
       if (ec) return self->close(ec);
-      for (const auto& f : self->writing_) self->queued_bytes_ -= f.size();
-      self->writing_.clear();
-      // acks=0 produce requests are done once written: the broker sends nothing back.
-      for (auto& cb : std::exchange(self->written_callbacks_, {})) {
-        cb({}, {});
-        if (self->state_ == state::closed) return;
+      for (auto& f : self->writing_) {
+        self->queued_bytes_ -= f.size();
+        if (self->spare_frames_.size() < max_spare_frames) self->spare_frames_.push_back(std::move(f));
       }
-      self->start_write();
-    });
+      self->writing_.clear();
+      // acks=0 produce requests are done once written: the broker sends nothing back. (Swapped out first: a
+      // callback may queue another request, which joins a later write.)
+      self->written_running_.swap(self->written_callbacks_);
+      for (std::size_t i = 0; i < self->written_running_.size(); ++i) {
+        auto cb = std::move(self->written_running_[i]);
+        if (self->state_ == state::closed) cb(self->close_reason_, {});
+        else cb({}, {});
+      }
+      self->written_running_.clear();
+      if (self->state_ != state::closed) self->start_write();
+    }));
   }
 
   void start_read() {
     auto space = reader_.prepare();
     socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                            pooled(pool_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                               if (self->state_ == state::closed) return;
                               if (ec) return self->close(ec);
                               self->reader_.commit(n);
                               self->dispatch_frames();
                               if (self->state_ == state::open) self->start_read();
-                            });
+                            }));
   }
 
   void dispatch_frames() {
@@ -196,11 +223,11 @@ class connection : public std::enable_shared_from_this<connection> {
   void arm_timer(clock::time_point when) {
     timer_armed_for_ = when;
     timer_.expires_at(when);
-    timer_.async_wait([self = shared_from_this(), when](boost::system::error_code ec) {
+    timer_.async_wait(pooled(pool_, [self = shared_from_this(), when](boost::system::error_code ec) {
       if (ec || self->state_ == state::closed || self->timer_armed_for_ != when) return;
       self->close(make_error_code(self->state_ == state::connecting ? client_errc::broker_connection_failed
                                                                       : client_errc::request_timeout));
-    });
+    }));
   }
 
   asio::ip::tcp::resolver resolver_;
@@ -209,14 +236,18 @@ class connection : public std::enable_shared_from_this<connection> {
   clock::time_point timer_armed_for_ = clock::time_point::max();
   std::string host_, port_;
   protocol::frame_reader reader_;
+  handler_pool_ref pool_;
   state state_ = state::idle;
   std::error_code close_reason_;
   std::function<void(std::error_code)> connect_done_;
   std::function<void(std::error_code)> on_close_;
-  std::deque<request> outbox_;                    // queued, not yet handed to the socket
+  static constexpr std::size_t max_spare_frames = 8;  // about max.in.flight: more would only hold memory
+  ring_queue<request> outbox_;                    // queued, not yet handed to the socket
   std::vector<protocol::byte_buffer> writing_;    // frames in the current async_write
+  std::vector<protocol::byte_buffer> spare_frames_;  // written frames, kept for their capacity
   std::vector<response_callback> written_callbacks_;  // requests without a response, in the current write
-  std::deque<request> awaiting_;                  // being written or written, waiting for their response (in order)
+  std::vector<response_callback> written_running_;    // those being completed (capacity kept)
+  ring_queue<request> awaiting_;                  // being written or written, waiting for their response (in order)
   std::vector<asio::const_buffer> buffers_;
   std::size_t queued_bytes_ = 0;
 };

@@ -12,14 +12,22 @@
 // storage released, there. So frees push onto a lock-free stack (push-only, hence no ABA) and the allocating side
 // takes the whole stack with one exchange when its own list runs dry.
 //
-// Lifetime: the pool counts its outstanding blocks plus one reference for its owner (the engine). It deletes itself
-// when the owner has released it and the last block came back, so handlers still alive after the producer is
-// destroyed (completions queued with operation_aborted) keep a valid pool. The allocator is a plain pointer: copies
-// (Asio copies the allocator several times per handler) cost no reference count.
+// The engine also gives it to its own asynchronous operations (the sender's post and timer, the completion queue's
+// drain, each connection's read, write and request timer): Asio's default recycling allocator keeps two blocks per
+// thread, fewer than the operations a producer has outstanding at once, so these allocated a few times per request.
+//
+// Lifetime: the pool counts its outstanding blocks plus one reference per owner (handler_pool_ref: the engine, its
+// completion queue, its connections, which may outlive the engine). It deletes itself when the owners have released
+// it and the last block came back, so handlers still alive after the producer is destroyed (completions queued with
+// operation_aborted) keep a valid pool. The allocator is a plain pointer: copies (Asio copies the allocator several
+// times per handler) cost no reference count.
 #pragma once
 
 #include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -39,6 +47,7 @@ class handler_pool {
   // The owner's reference. Call release() instead of delete.
   static handler_pool* create() { return new handler_pool; }
   void release() noexcept { unref(); }
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
 
   void* allocate(std::size_t bytes, std::size_t align) {
     refs_.fetch_add(1, std::memory_order_relaxed);
@@ -78,7 +87,7 @@ class handler_pool {
     unref();
   }
 
-  // Blocks currently handed out (for tests).
+  // Blocks currently handed out, plus owners beyond the first (for tests).
   std::size_t outstanding() const noexcept { return refs_.load(std::memory_order_relaxed) - 1; }
 
  private:
@@ -104,19 +113,21 @@ class handler_pool {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
-  std::atomic<std::size_t> refs_{1};  // the owner + blocks outstanding
+  std::atomic<std::size_t> refs_{1};  // owners + blocks outstanding
   block* local_[classes] = {};       // touched by the allocating side only
   std::atomic<block*> remote_[classes] = {};
 };
 
-// Owner handle for the engine: releases its reference on destruction.
+// An owner's handle: creates the pool, or shares one (copies add a reference); releases it on destruction.
 class handler_pool_ref {
  public:
   handler_pool_ref() : pool_(handler_pool::create()) {}
+  handler_pool_ref(const handler_pool_ref& other) noexcept : pool_(other.pool_) {
+    if (pool_) pool_->add_ref();
+  }
   ~handler_pool_ref() {
     if (pool_) pool_->release();
   }
-  handler_pool_ref(const handler_pool_ref&) = delete;
   handler_pool_ref& operator=(const handler_pool_ref&) = delete;
   handler_pool* get() const noexcept { return pool_; }
 
@@ -146,6 +157,24 @@ class handler_allocator {
  private:
   handler_pool* pool_;
 };
+
+// Storage for one of our own handlers (Asio allocates the operation that carries it through the pool).
+template <class Handler>
+auto pooled(const handler_pool_ref& pool, Handler&& h) {
+  return boost::asio::bind_allocator(handler_allocator<void>(pool.get()), std::forward<Handler>(h));
+}
+
+// asio::post with pooled storage. Through an any_io_executor a post allocates twice from Asio's recycling allocator
+// whatever the handler's allocator (the type-erased executor drops the allocator property), so when the executor is
+// a plain io_context's (the usual case) we post through that type, which takes the operation's storage from the
+// handler's allocator. Other executors (a strand, a thread_pool) keep the type-erased path.
+template <class Handler>
+void post_pooled(const boost::asio::any_io_executor& ex, const handler_pool_ref& pool, Handler&& h) {
+  if (const auto* io = ex.target<boost::asio::io_context::executor_type>())
+    boost::asio::post(*io, pooled(pool, std::forward<Handler>(h)));
+  else
+    boost::asio::post(ex, pooled(pool, std::forward<Handler>(h)));
+}
 
 // Gives a handler pooled storage, unless it brought an allocator of its own (which is kept: the caller chose it).
 template <class Handler>

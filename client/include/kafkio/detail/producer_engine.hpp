@@ -27,6 +27,7 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <deque>
 #include <functional>
 #include <list>
 #include <map>
@@ -147,10 +148,10 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   void drain_to(link& l, std::vector<std::pair<topic_queue*, std::int32_t>>& partitions, clock::time_point now);
   bool sendable(pqueue& q, batch& b, clock::time_point now) const;
   std::error_code assign_sequence(pqueue& q, batch& b);
-  void on_produce_response(link& l, std::vector<batch_ptr> batches, std::error_code ec, protocol::bytes_view frame,
+  void on_produce_response(link& l, std::vector<batch_ptr>& batches, std::error_code ec, protocol::bytes_view frame,
                            std::int16_t version);
   void handle_partition_result(batch_ptr b, std::int16_t error, std::int64_t base_offset, std::int64_t log_append_time,
-                               const std::optional<std::string>& message, clock::time_point now);
+                               std::optional<std::string_view> message, clock::time_point now);
   void retry_batch(batch_ptr b, std::error_code why, clock::time_point now);
   void fail_batch(batch_ptr b, std::error_code ec);
   void schedule(clock::time_point when);
@@ -181,6 +182,19 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   std::unordered_map<std::string, std::unique_ptr<topic_queue>, string_hash, std::equal_to<>> topics_;
   std::vector<batch_ptr> batch_pool_;                          // finished batches, buffers kept for reuse
   std::vector<protocol::record_header_view> header_scratch_;  // reused per append
+  // Reused by every sender pass and Produce request, so that steady state allocates nothing per request.
+  struct ready_partition {
+    std::int32_t leader;
+    std::size_t order;  // position found, kept within a leader
+    topic_queue* topic;
+    std::int32_t partition;
+  };
+  std::vector<ready_partition> ready_scratch_;                      // run(): partitions with something to send
+  std::vector<std::pair<topic_queue*, std::int32_t>> parts_scratch_;  // run(): those of one leader
+  std::vector<produce_partition_data> produce_data_scratch_;         // drain_to(): one request's batches
+  static constexpr std::size_t max_request_batches_pooled = 64;
+  std::vector<std::vector<batch_ptr>> request_batches_pool_;        // batch lists of finished requests
+  produce_result produce_result_scratch_;                           // on_produce_response()
   metadata_cache metadata_;
   std::map<std::int32_t, link> links_;
   std::int32_t correlation_ = 0;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kafkio::detail {
@@ -54,19 +55,22 @@ struct produce_partition_data {
 // `partitions` must be grouped by topic (consecutive entries of the same topic form one topic entry).
 void encode_produce_request(protocol::byte_buffer& out, std::int16_t version, const request_context& ctx,
                             std::int16_t acks, std::int32_t timeout_ms, const std::vector<produce_partition_data>& partitions);
+// Views into the response frame: valid while the frame is (the response callback). Decoding into a reused
+// produce_result therefore allocates nothing once its vector has grown to the partitions per response.
 struct produce_partition_result {
-  std::string topic;
+  std::string_view topic;
   std::int32_t partition = -1;
   std::int16_t error = 0;
   std::int64_t base_offset = -1;
   std::int64_t log_append_time_ms = -1;
-  std::optional<std::string> error_message;  // v8+
+  std::optional<std::string_view> error_message;  // v8+
   std::int32_t leader_hint = -1, leader_epoch_hint = -1;  // v10+ CurrentLeader tagged field
 };
 struct produce_result {
   std::vector<produce_partition_result> partitions;
   std::int32_t throttle_ms = 0;
 };
+// Replaces out.partitions (keeping the vector's capacity).
 std::error_code decode_produce_response(protocol::bytes_view frame, std::int16_t version, produce_result& out);
 
 }  // namespace kafkio::detail

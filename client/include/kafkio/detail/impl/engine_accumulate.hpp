@@ -42,7 +42,7 @@ struct producer_engine::room_waiter {
 };
 
 inline producer_engine::producer_engine(asio::any_io_executor ex, producer_config cfg)
-    : ex_(std::move(ex)), completions_(std::make_shared<completion_queue>(ex_)), cfg_(std::move(cfg)), idempotent_(cfg_.idempotence_enabled()),
+    : ex_(std::move(ex)), completions_(std::make_shared<completion_queue>(ex_, handler_pool_)), cfg_(std::move(cfg)), idempotent_(cfg_.idempotence_enabled()),
       delivery_timeout_(cfg_.effective_delivery_timeout()), max_block_(cfg_.max_block), rng_(std::random_device{}()),
       wakeup_(ex_) {
   // Bootstrap addresses get negative pseudo node ids until metadata names the real brokers.

@@ -27,7 +27,7 @@ inline void producer_engine::ensure_connected(link& l, clock::time_point now) {
   if (l.st != link::state::down || closed_ || l.host.empty()) return;
   if (now < l.reconnect_at) return schedule(l.reconnect_at);
   l.st = link::state::connecting;
-  l.conn = std::make_shared<connection>(ex_, l.host, l.port, cfg_.max_frame_size);
+  l.conn = std::make_shared<connection>(ex_, l.host, l.port, cfg_.max_frame_size, handler_pool_);
   auto conn = l.conn;
   auto id = l.node_id;
   // A broker may close an idle connection (connections.max.idle.ms) with nothing in flight: mark the link down

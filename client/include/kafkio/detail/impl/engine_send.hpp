@@ -8,18 +8,18 @@ namespace kafkio::detail {
 inline void producer_engine::wake() {
   if (run_posted_ || closed_) return;
   run_posted_ = true;
-  asio::post(ex_, [self = shared_from_this()] { self->run(); });
+  post_pooled(ex_, handler_pool_, [self = shared_from_this()] { self->run(); });
 }
 
 inline void producer_engine::schedule(clock::time_point when) {
   if (when >= wakeup_at_ || closed_) return;
   wakeup_at_ = when;
   wakeup_.expires_at(when);
-  wakeup_.async_wait([self = shared_from_this(), when](boost::system::error_code ec) {
+  wakeup_.async_wait(pooled(handler_pool_, [self = shared_from_this(), when](boost::system::error_code ec) {
     if (ec || self->wakeup_at_ != when) return;
     self->wakeup_at_ = clock::time_point::max();
     self->run();
-  });
+  }));
 }
 
 inline std::chrono::milliseconds producer_engine::backoff(int attempts, std::chrono::milliseconds base,
@@ -44,8 +44,10 @@ inline void producer_engine::run() {
   if (closed_) return;
   const bool id_ready = !idempotent() || (producer_id_ >= 0 && !producer_id_reset_wanted_);
 
-  // Which leaders have something to send, and when the next linger/backoff expires.
-  std::map<std::int32_t, std::vector<std::pair<topic_queue*, std::int32_t>>> by_leader;
+  // Which leaders have something to send, and when the next linger/backoff expires. (Member scratch vectors,
+  // not a map of vectors per pass: they keep their capacity, so a pass allocates nothing.)
+  auto& ready = ready_scratch_;
+  ready.clear();
   bool leaderless = false;
   for (auto& [name, t] : topics_) {
     for (std::size_t p = 0; p < t->partitions.size(); ++p) {
@@ -60,7 +62,7 @@ inline void producer_engine::run() {
       if (front.retry_at > now) schedule(front.retry_at);
       else if (!front.full && !flushing_ && !closing_ && front.attempts == 0 && now < front.created + cfg_.linger)
         schedule(front.created + cfg_.linger);
-      else by_leader[leader].emplace_back(t.get(), static_cast<std::int32_t>(p));
+      else ready.push_back({leader, ready.size(), t.get(), static_cast<std::int32_t>(p)});
     }
   }
   if (leaderless) {
@@ -68,7 +70,16 @@ inline void producer_engine::run() {
     maybe_send_metadata(now);
   }
   if (!id_ready) return;
-  for (auto& [leader, parts] : by_leader) {
+  // Grouped by leader, in the order found within a leader (std::sort with the position as tie-break: stable_sort
+  // would take a temporary buffer from the heap).
+  std::sort(ready.begin(), ready.end(), [](const ready_partition& a, const ready_partition& b) {
+    return a.leader != b.leader ? a.leader < b.leader : a.order < b.order;
+  });
+  auto& parts = parts_scratch_;
+  for (std::size_t i = 0; i < ready.size();) {
+    const auto leader = ready[i].leader;
+    parts.clear();
+    for (; i < ready.size() && ready[i].leader == leader; ++i) parts.emplace_back(ready[i].topic, ready[i].partition);
     auto& l = link_for(leader);
     if (l.st != link::state::ready) {
       ensure_connected(l, now);
@@ -86,13 +97,14 @@ inline void producer_engine::expire_batches(clock::time_point now) {
   std::vector<batch_ptr> expired;  // failed after the scan: completing can append to the queues being scanned
   for (auto& [name, t] : topics_) {
     for (auto& q : t->partitions) {
-      for (auto it = q.queued.begin(); it != q.queued.end();) {
-        if ((*it)->deadline <= now) {
-          expired.push_back(std::move(*it));
-          it = q.queued.erase(it);
+      for (std::size_t i = 0; i < q.queued.size();) {
+        auto& b = q.queued[i];
+        if (b->deadline <= now) {
+          expired.push_back(std::move(b));
+          q.queued.erase_at(i);
         } else {
-          schedule((*it)->deadline);
-          ++it;
+          schedule(b->deadline);
+          ++i;
         }
       }
     }
@@ -171,9 +183,16 @@ inline void producer_engine::drain_to(link& l, std::vector<std::pair<topic_queue
                                       clock::time_point now) {
   const auto version = *l.versions.version(protocol::api_key::produce);
   const bool expect_response = cfg_.acks != acks_mode::none;
+  auto& data = produce_data_scratch_;
   while (l.produce_in_flight < static_cast<std::size_t>(cfg_.max_in_flight_requests_per_connection)) {
-    auto taken = std::make_shared<std::vector<batch_ptr>>();
-    std::vector<produce_partition_data> data;
+    // The request's batches travel in its callback (moved, no shared_ptr); the vector comes back to
+    // request_batches_pool_ with its capacity once the response is handled.
+    std::vector<batch_ptr> taken;
+    if (!request_batches_pool_.empty()) {
+      taken = std::move(request_batches_pool_.back());
+      request_batches_pool_.pop_back();
+    }
+    data.clear();
     std::size_t size = 64;
     for (auto& [t, p] : parts) {  // at most one batch per partition per request (a broker rule)
       auto& q = t->partitions[static_cast<std::size_t>(p)];
@@ -190,40 +209,47 @@ inline void producer_engine::drain_to(link& l, std::vector<std::pair<topic_queue
       if (!data.empty() && size + bytes.size() + t->name.size() + 16 > static_cast<std::size_t>(cfg_.max_request_size)) continue;
       size += bytes.size() + t->name.size() + 16;
       data.push_back({&t->name, p, bytes});
-      taken->push_back(std::move(q.queued.front()));
+      taken.push_back(std::move(q.queued.front()));
       q.queued.pop_front();
       ++q.in_flight;
     }
-    if (taken->empty()) return;
-    // Grouped by topic as the request wants (parts are in topic order already, but be sure).
-    // (Checked first: stable_sort takes a temporary buffer from the heap even when there is nothing to sort.)
-    auto by_topic = [](auto& a, auto& b) { return *a.topic < *b.topic; };
-    if (!std::is_sorted(data.begin(), data.end(), by_topic)) std::stable_sort(data.begin(), data.end(), by_topic);
-    protocol::byte_buffer frame;
+    if (taken.empty()) {
+      request_batches_pool_.push_back(std::move(taken));
+      return;
+    }
+    // Grouped by topic as the request wants (topics_ is unordered, so parts need not be). The order of partitions
+    // within a topic does not matter; std::sort, unlike stable_sort, takes no temporary buffer from the heap.
+    auto by_topic = [](const produce_partition_data& a, const produce_partition_data& b) {
+      return a.topic != b.topic && *a.topic < *b.topic;
+    };
+    if (!std::is_sorted(data.begin(), data.end(), by_topic)) std::sort(data.begin(), data.end(), by_topic);
+    auto frame = l.conn ? l.conn->take_frame_buffer() : protocol::byte_buffer{};
     auto corr = next_correlation_id();
     encode_produce_request(frame, version, {corr, &cfg_.client_id}, static_cast<std::int16_t>(cfg_.acks),
                            static_cast<std::int32_t>(cfg_.request_timeout.count()), data);
-    ++l.produce_in_flight;
     ++counters_.produce_requests;
-    counters_.batches_sent += taken->size();
-    bool sent = send_request(l, std::move(frame), corr, expect_response,
-                             [this, taken, version](link& l, std::error_code ec, protocol::bytes_view f) {
-                               if (l.produce_in_flight) --l.produce_in_flight;
-                               on_produce_response(l, std::move(*taken), ec, f, version);
-                             });
-    if (!sent) {  // the connection closed under us: every batch goes back, nothing is lost
-      --l.produce_in_flight;
-      on_produce_response(l, std::move(*taken), make_error_code(client_errc::broker_connection_failed), {}, version);
+    counters_.batches_sent += taken.size();
+    if (!l.conn || l.conn->is_closed()) {  // the connection closed under us: every batch goes back, nothing is lost
+      on_produce_response(l, taken, make_error_code(client_errc::broker_connection_failed), {}, version);
       return;
     }
+    ++l.produce_in_flight;
+    send_request(l, std::move(frame), corr, expect_response,
+                 [this, taken = std::move(taken), version](link& l, std::error_code ec, protocol::bytes_view f) mutable {
+                   if (l.produce_in_flight) --l.produce_in_flight;
+                   on_produce_response(l, taken, ec, f, version);
+                 });
   }
 }
 
-inline void producer_engine::on_produce_response(link& l, std::vector<batch_ptr> batches, std::error_code ec,
+// `batches` is emptied and its vector returned to request_batches_pool_ (capacity kept).
+inline void producer_engine::on_produce_response(link& l, std::vector<batch_ptr>& batches, std::error_code ec,
                                                  protocol::bytes_view frame, std::int16_t version) {
   auto now = clock::now();
   if (closed_ && !closing_) ec = aborted_error();
-  produce_result res;
+  // Decoded into a reused result (views into `frame`); taken out of the member while in use, in case handling a
+  // partition ever leads back here.
+  auto res = std::move(produce_result_scratch_);
   if (!ec && cfg_.acks != acks_mode::none) {
     // A response that does not decode means the byte stream cannot be trusted any more: drop the connection too.
     ec = decode_produce_response(frame, version, res);
@@ -253,22 +279,29 @@ inline void producer_engine::on_produce_response(link& l, std::vector<batch_ptr>
                               std::string("partition missing from the Produce response"), now);
       continue;
     }
-    if (it->leader_hint >= 0) metadata_.set_leader(it->topic, it->partition, it->leader_hint, it->leader_epoch_hint);
+    if (it->leader_hint >= 0)
+      metadata_.set_leader(std::string(it->topic), it->partition, it->leader_hint, it->leader_epoch_hint);
     handle_partition_result(std::move(b), it->error, it->base_offset, it->log_append_time_ms, it->error_message, now);
   }
   // Produce v6+: the broker answered first and expects us to hold back for throttle_time_ms (quotas).
   if (!ec && res.throttle_ms > 0 && version >= 6) l.throttled_until = now + std::chrono::milliseconds(res.throttle_ms);
   if (ec && ec != std::errc::operation_canceled) request_metadata(true);
+  res.partitions.clear();
+  produce_result_scratch_ = std::move(res);
+  batches.clear();
+  if (request_batches_pool_.size() < max_request_batches_pooled) request_batches_pool_.push_back(std::move(batches));
   wake();
 }
 
 inline void producer_engine::handle_partition_result(batch_ptr b, std::int16_t error, std::int64_t base_offset,
                                                      std::int64_t log_append_time,
-                                                     const std::optional<std::string>& message, clock::time_point now) {
+                                                     std::optional<std::string_view> message, clock::time_point now) {
   auto& q = topics_.at(*b->topic)->partitions[static_cast<std::size_t>(b->partition)];
   if (q.in_flight) --q.in_flight;
   auto ec = kafka_error(error);
-  if (error && message) log(log_level::warning, *b->topic + "-" + std::to_string(b->partition) + ": " + ec.message() + ": " + *message);
+  if (error && message)
+    log(log_level::warning,
+        *b->topic + "-" + std::to_string(b->partition) + ": " + ec.message() + ": " + std::string(*message));
   switch (classify_produce_error(error, idempotent())) {
     case produce_error_action::succeed:
     case produce_error_action::succeed_duplicate: {
@@ -305,10 +338,13 @@ inline void producer_engine::retry_batch(batch_ptr b, std::error_code why, clock
   auto& q = topics_.at(*b->topic)->partitions[static_cast<std::size_t>(b->partition)];
   q.one_at_a_time = true;
   // Back in sequence order, ahead of every batch not yet sent (those are newer).
-  auto pos = std::find_if(q.queued.begin(), q.queued.end(), [&](const batch_ptr& o) {
-    return o->base_sequence < 0 || o->attempts == 0 || (b->base_sequence >= 0 && o->base_sequence > b->base_sequence);
-  });
-  q.queued.insert(pos, std::move(b));
+  std::size_t pos = 0;
+  for (; pos < q.queued.size(); ++pos) {
+    const auto& o = q.queued[pos];
+    if (o->base_sequence < 0 || o->attempts == 0 || (b->base_sequence >= 0 && o->base_sequence > b->base_sequence))
+      break;
+  }
+  q.queued.insert_at(pos, std::move(b));
 }
 
 inline void producer_engine::fail_batch(batch_ptr b, std::error_code ec) {

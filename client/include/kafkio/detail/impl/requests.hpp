@@ -160,26 +160,118 @@ inline void encode_produce_request(protocol::byte_buffer& out, std::int16_t vers
   end_request(w);
 }
 
-inline std::error_code decode_produce_response(protocol::bytes_view frame, std::int16_t version, produce_result& out) {
-  protocol::produce_response m;
-  if (auto ec = decode_body(frame, protocol::api_key::produce, version, m)) return ec;
-  out.throttle_ms = m.throttle_time_ms;
-  for (auto& t : m.responses) {
-    for (auto& p : t.partition_responses) {
-      auto& r = out.partitions.emplace_back();
-      r.topic = t.name;
-      r.partition = p.index;
-      r.error = p.error_code;
-      r.base_offset = p.base_offset;
-      r.log_append_time_ms = p.log_append_time_ms;
-      r.error_message = std::move(p.error_message);
-      if (!r.error_message && !p.record_errors.empty() && p.record_errors.front().batch_index_error_message)
-        r.error_message = p.record_errors.front().batch_index_error_message;
-      r.leader_hint = p.current_leader.leader_id;
-      r.leader_epoch_hint = p.current_leader.leader_epoch;
+// The Produce response is decoded by hand, straight into views of the frame, rather than through the generated
+// struct: that one builds a vector per topic, a string per name and a vector of kept unknown tags per partition,
+// several allocations per request on the producer's hottest path. Same checks as the generated decoder (array
+// lengths against the remaining input, nulls where the schema forbids them, tag order, trailing bytes);
+// tests/unit/client_requests_test.cpp compares the two for every version.
+namespace produce_decoding {
+
+inline std::string_view string_view_of(protocol::bytes_view b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+inline std::string_view read_string(protocol::reader& r, bool flexible) {
+  std::int64_t n = flexible ? static_cast<std::int64_t>(r.uvarint()) - 1 : r.int16();
+  if (!r.ok()) return {};
+  if (flexible && n == -1) return r.fail(client_errc::unexpected_null), std::string_view{};
+  if (n < 0) return r.fail(client_errc::malformed_length), std::string_view{};
+  return string_view_of(r.bytes_view_(n));
+}
+inline std::optional<std::string_view> read_nullable_string(protocol::reader& r, bool flexible) {
+  std::int64_t n = flexible ? static_cast<std::int64_t>(r.uvarint()) - 1 : r.int16();
+  if (!r.ok() || n == -1) return std::nullopt;
+  if (n < 0) return r.fail(client_errc::malformed_length), std::nullopt;
+  return string_view_of(r.bytes_view_(n));
+}
+inline std::int32_t read_array_length(protocol::reader& r, bool flexible, std::size_t min_element_size) {
+  auto n = flexible ? r.compact_array_length(min_element_size) : r.array_length(min_element_size);
+  if (n < 0) r.fail(client_errc::unexpected_null);
+  return r.ok() ? n : 0;
+}
+// A tagged-field section: `on_known(tag, sub_reader)` reads the tags it knows (returns false for the others,
+// which are skipped, not kept).
+template <class OnKnown>
+void read_tags(protocol::reader& r, OnKnown&& on_known) {
+  auto count = r.uvarint();
+  if (count > r.remaining()) return r.fail(client_errc::truncated);
+  std::uint32_t last_tag = 0;
+  for (std::uint32_t i = 0; i < count && r.ok(); ++i) {
+    auto tag = r.uvarint();
+    auto size = r.uvarint();
+    if (!r.ok()) return;
+    if (i > 0 && tag <= last_tag) return r.fail(client_errc::malformed_tagged_fields);
+    last_tag = tag;
+    auto payload = r.bytes_view_(size);
+    if (!r.ok()) return;
+    protocol::reader sub(payload);
+    if (on_known(tag, sub)) {
+      if (sub.ok() && sub.remaining() != 0) sub.fail(client_errc::malformed_tagged_fields);
+      if (!sub.ok()) return r.fail(sub.error());
     }
   }
-  return {};
+}
+inline void skip_tags(protocol::reader& r) {
+  read_tags(r, [](std::uint32_t, protocol::reader&) { return false; });
+}
+
+inline void read_partition(protocol::reader& r, std::int16_t version, std::string_view topic,
+                           produce_partition_result& p) {
+  const bool flexible = version >= 9;
+  p = {};
+  p.topic = topic;
+  p.partition = r.int32();
+  p.error = r.int16();
+  p.base_offset = r.int64();
+  p.log_append_time_ms = r.int64();
+  if (version >= 5) r.int64();  // log_start_offset
+  if (version >= 8) {
+    auto errors = read_array_length(r, flexible, 6);
+    for (std::int32_t i = 0; i < errors && r.ok(); ++i) {
+      r.int32();  // batch_index
+      auto message = read_nullable_string(r, flexible);
+      if (i == 0 && message) p.error_message = message;  // used when the partition has no message of its own
+      if (flexible) skip_tags(r);
+    }
+    if (auto message = read_nullable_string(r, flexible)) p.error_message = message;
+  }
+  if (flexible) {
+    read_tags(r, [&](std::uint32_t tag, protocol::reader& tr) {
+      if (tag != 0 || version < 10) return false;
+      p.leader_hint = tr.int32();  // current_leader
+      p.leader_epoch_hint = tr.int32();
+      skip_tags(tr);
+      return true;
+    });
+  }
+}
+
+}  // namespace produce_decoding
+
+inline std::error_code decode_produce_response(protocol::bytes_view frame, std::int16_t version, produce_result& out) {
+  namespace pd = produce_decoding;
+  out.partitions.clear();
+  out.throttle_ms = 0;
+  protocol::reader r(frame);
+  protocol::decode_response_header(r, protocol::api_key::produce, version);
+  if (!r.ok()) return r.error();
+  if (version < protocol::produce_response::min_version || version > protocol::produce_response::max_version)
+    return make_error_code(client_errc::unsupported_version);
+  const bool flexible = version >= 9;
+  auto topics = pd::read_array_length(r, flexible, 3);
+  for (std::int32_t t = 0; t < topics && r.ok(); ++t) {
+    std::string_view name;
+    if (version <= 12) name = pd::read_string(r, flexible);
+    else r.uuid_();  // topic_id (v13+): no name to match; the engine reports such partitions as missing
+    auto partitions = pd::read_array_length(r, flexible, 22);
+    for (std::int32_t i = 0; i < partitions && r.ok(); ++i)
+      pd::read_partition(r, version, name, out.partitions.emplace_back());
+    if (flexible) pd::skip_tags(r);
+  }
+  out.throttle_ms = r.int32();
+  if (flexible) pd::skip_tags(r);  // node_endpoints (v10+, tag 0): the producer learns leaders from Metadata
+  if (r.ok() && r.remaining() != 0) r.fail(client_errc::trailing_bytes);
+  if (!r.ok()) out.partitions.clear();
+  return r.error();
 }
 
 }  // namespace kafkio::detail
