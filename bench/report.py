@@ -164,7 +164,7 @@ def section_targets(s):
             requests = (", %s–%s per Produce request" % (num(min(per_request)), num(max(per_request)))
                         if per_request else "")
             rows.append("| zero heap allocations per record in steady state | %s–%s per record%s (%d configurations) | %s |"
-                        % (num(min(r["allocs_per_record"] for r in live)), num(worst), requests, len(live),
+                        % (num(min(r["allocs_per_record"] for r in live), 4), num(worst, 4), requests, len(live),
                            verdict(worst < 0.001)))
     if "lateness" in su:
         ok_rows = [r for r in su["lateness"]["rows"] if r.get("exit") == 0 and r.get("lateness_p999_us") is not None]
@@ -265,7 +265,7 @@ def section_alloc(s):
            "| --- | --- | --- | --- | --- | --- |"]
     for r in s["suites"]["alloc"]["rows"]:
         out.append("| %s | %s | %s | %s | %s | %s |" % (
-            r["name"], num(r.get("allocs_per_record"), 3), num(r.get("news_per_record"), 3),
+            r["name"], num(r.get("allocs_per_record"), 4), num(r.get("news_per_record"), 4),
             num(r.get("alloc_bytes_per_record"), 0), num(r.get("requests"), 0) if r.get("requests") else "",
             num(r.get("allocs_per_request"), 3) if r.get("requests") else ""))
     return "\n".join(out)

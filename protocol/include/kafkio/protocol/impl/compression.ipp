@@ -331,6 +331,10 @@ inline std::error_code lz4_compress(bytes_view in, byte_buffer& out, int level) 
   prefs.frameInfo.blockSizeID = LZ4F_max64KB;
   prefs.frameInfo.blockMode = LZ4F_blockIndependent;
   prefs.compressionLevel = std::min(level, 12);
+  // One-shot: the whole input goes in one compressUpdate. Without autoFlush liblz4 stages it in a block-sized
+  // buffer, which LZ4F_compressBegin calloc'ed (64 KiB) anew for every batch (liblz4 1.9.4); with it, independent
+  // blocks are compressed straight into `out` (the same bytes: one block per 64 KiB either way).
+  prefs.autoFlush = 1;
   const std::size_t base = out.size();
   out.resize(base + LZ4F_HEADER_SIZE_MAX + LZ4F_compressBound(in.size(), &prefs));
   std::uint8_t* dst = out.data() + base;
