@@ -89,6 +89,38 @@ def charts(results, directory):
                            os.path.join(directory, "p99-latency.svg"))
 
 
+def reading(results):
+    """What the tables say, computed from them (so the prose cannot drift from the numbers)."""
+    def get(case, gateway):
+        return next((r for r in results if r["case"] == case and r["gateway"] == gateway), None)
+
+    out = []
+    for case in cases_in_order(results):
+        k, f, p = get(case, "kafkio-server"), get(case, "flask flush()"), get(case, "flask poll(0)")
+        if not (k and f):
+            continue
+        line = ("- *%s*: kafkio-server answered %.1fx the requests of the flush() gateway, both confirming delivery, "
+                "at a p99 of %.0f ms against %.0f ms." % (case, k["rps"] / max(f["rps"], 1e-9), k["p99_ms"],
+                                                          f["p99_ms"]))
+        if p:
+            line += (" The poll(0) gateway answered %.0f requests/s (%.2fx kafkio-server) without knowing whether "
+                     "Kafka accepted them." % (p["rps"], p["rps"] / max(k["rps"], 1e-9)))
+        added_rtt = 2 * k.get("slow_one_way_ms", 0)
+        if case.startswith("slow") and k["p50_ms"] >= added_rtt > 0:
+            line += (" kafkio-server's p50 (%.0f ms) is the added %d ms round trip plus linger, and each of wrk's %d "
+                     "connections waits for its answer before the next request, so %d / %.0f ms = about %.0f "
+                     "requests/s is all wrk asks of it: the load generator's limit, not the server's." % (
+                         k["p50_ms"], added_rtt, k["connections"], k["connections"], k["p50_ms"],
+                         k["connections"] / (k["p50_ms"] / 1000.0)))
+        out.append(line)
+    out.append("- flush() holds the whole gevent worker for a round trip plus the linger time, so requests queue "
+               "behind each other (its p99) and a slow broker caps it near workers / round trip.")
+    out.append("- poll(0)'s 200 says nothing about delivery: the offsets are null, a failed record is only logged, "
+               "and records still queued when a worker exits are dropped (the \"in Kafka\" column shows it when "
+               "that happens).")
+    return "\n".join(out)
+
+
 def write_doc(results, path):
     first = results[0]
     directory = os.path.splitext(path)[0]
@@ -132,16 +164,11 @@ Machine: {machine}; the client (wrk), the gateway and the broker share these cor
 
 ## Reading it
 
-- kafkio-server answers after Kafka's ack like the flush() gateway, at the throughput of the poll(0) gateway or
-  better: its workers never wait, so 100 connections share each worker's producer batches.
-- flush() holds the whole gevent worker for the round trip and the linger time: with a slow broker it is capped
-  near workers / round trip, and requests queue behind each other (the p99).
-- poll(0) is fast but its 200 says nothing about delivery: the offsets are null, a failed record is only logged,
-  and whatever is still queued when a worker exits is dropped (the "in Kafka" column shows it when that happens).
+{reading}
 """.format(workers=first["workers"], connections=first["connections"], duration=first["duration"],
            one_way=first.get("slow_one_way_ms", 25), rtt=2 * first.get("slow_one_way_ms", 25),
            bound="%.0f" % (first["workers"] / (2 * first.get("slow_one_way_ms", 25) / 1000.0)),
-           machine=machine(), when=when, tables=render_tables(results), rel=rel)
+           machine=machine(), when=when, tables=render_tables(results), rel=rel, reading=reading(results))
     with open(path, "w") as f:
         f.write(text)
 
