@@ -76,6 +76,26 @@ TEST_F(Connect, NoBrokerFailsAfterMaxBlock) {
   EXPECT_FALSE(prod->has_metadata());
 }
 
+TEST_F(Connect, StaggeredWaitersExpireOneByOne) {
+  // Waiters whose deadlines differ: the first expires while the second still waits (a readiness probe polled while
+  // no broker answers). Removing one from the middle of the waiters must not disturb the other.
+  start({{"max.block.ms", "300"}}, "127.0.0.1:" + std::to_string(closed_port(io)));
+  connect_outcome first, second, third;
+  prod->async_connect(record_into(first));
+  run_for(io, 100ms);
+  prod->async_connect(record_into(second));
+  run_for(io, 100ms);
+  prod->async_connect(record_into(third));
+  ASSERT_TRUE(run_until(io, [&] { return first.calls > 0; }, 5s));
+  EXPECT_EQ(second.calls, 0);
+  EXPECT_EQ(third.calls, 0);
+  ASSERT_TRUE(run_until(io, [&] { return second.calls > 0 && third.calls > 0; }, 5s));
+  for (const auto* o : {&first, &second, &third}) {
+    EXPECT_EQ(o->calls, 1);
+    EXPECT_EQ(o->ec, client_errc::broker_connection_failed) << o->ec.message();
+  }
+}
+
 TEST_F(Connect, CloseAndDestructionCompleteWaiters) {
   make_fake();
   fake->inject(api_key::metadata, fake_fault::swallow, 100);

@@ -53,7 +53,8 @@ class ring_queue {
     --count_;
   }
   // Inserts before position i (0..size()) / removes position i, shifting the elements after it: O(size() - i),
-  // meant for short queues (a partition's batches).
+  // meant for short queues (a partition's batches). They swap, i.e. move-assign: never use them with a T holding an
+  // asio::any_completion_handler, whose move assignment recurses without end in Boost 1.81.
   void insert_at(std::size_t i, T&& v) {
     emplace_back(std::move(v));
     for (std::size_t j = count_ - 1; j > i; --j) std::swap((*this)[j], (*this)[j - 1]);

@@ -273,15 +273,17 @@ inline void producer_engine::connect(void_completion done) {
 }
 
 inline void producer_engine::expire_connect_waiters(clock::time_point now) {
-  std::erase_if(connect_waiters_, [&](connect_waiter& w) {
+  // Rebuilt by move construction only: Boost 1.81's any_completion_handler move *assignment* recurses without end
+  // (it re-wraps its argument), so std::erase_if / remove_if over these waiters would overflow the stack.
+  for (auto& w : std::exchange(connect_waiters_, {})) {
     if (now < w.deadline) {
       schedule(w.deadline);
-      return false;
+      connect_waiters_.push_back(std::move(w));
+      continue;
     }
     log(log_level::warning, "no metadata from any broker within max.block.ms");
     completions_->push(std::move(w.done), make_error_code(client_errc::broker_connection_failed));
-    return true;
-  });
+  }
 }
 
 inline void producer_engine::complete_connect_waiters(std::error_code ec) {
