@@ -12,6 +12,7 @@
 #pragma once
 
 #include <kafkio/detail/handler_pool.hpp>
+#include <kafkio/detail/ring_queue.hpp>
 #include <kafkio/record.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -24,11 +25,9 @@
 
 #include <cstddef>
 #include <memory>
-#include <optional>
 #include <system_error>
 #include <utility>
 #include <variant>
-#include <vector>
 
 namespace kafkio::detail {
 
@@ -54,7 +53,7 @@ class completion_queue : public std::enable_shared_from_this<completion_queue> {
     emplace_back(item{std::move(h), ec, {}});
     schedule();
   }
-  std::size_t size() const noexcept { return count_; }
+  std::size_t size() const noexcept { return items_.size(); }
 
  private:
   struct item {
@@ -67,32 +66,14 @@ class completion_queue : public std::enable_shared_from_this<completion_queue> {
     return ec ? boost::system::error_code(ec) : boost::system::error_code{};
   }
 
-  // Ring buffer: ring_.size() is a power of two (or zero); the items are ring_[head_], ... count_ of them.
-  // Slots are optionals filled by emplace and emptied by reset, never assigned: Boost 1.81's
-  // any_completion_handler move assignment recurses forever (it copies from an lvalue, which wraps the handler in
-  // another any_completion_handler), so an item may be move-constructed but not move-assigned.
-  void emplace_back(item&& it) {
-    if (count_ == ring_.size()) grow();
-    ring_[(head_ + count_) & (ring_.size() - 1)].emplace(std::move(it));
-    ++count_;
-  }
+  // A ring that keeps its capacity (no allocation per completion). ring_queue only emplaces and resets its slots
+  // here, never assigns them: Boost 1.81's any_completion_handler move assignment recurses without end, so an item
+  // may be move-constructed but not move-assigned (hence no insert_at/erase_at on this queue).
+  void emplace_back(item&& it) { items_.emplace_back(std::move(it)); }
   item pop_front() {
-    auto& slot = ring_[head_];
-    item it(std::move(*slot));
-    slot.reset();
-    head_ = (head_ + 1) & (ring_.size() - 1);
-    --count_;
+    item it(std::move(items_.front()));
+    items_.pop_front();
     return it;
-  }
-  void grow() {
-    std::vector<std::optional<item>> bigger(ring_.empty() ? 64 : ring_.size() * 2);
-    for (std::size_t i = 0; i < count_; ++i) {
-      auto& from = ring_[(head_ + i) & (ring_.size() - 1)];
-      bigger[i].emplace(std::move(*from));
-      from.reset();
-    }
-    ring_.swap(bigger);
-    head_ = 0;
   }
 
   void schedule() {
@@ -118,20 +99,19 @@ class completion_queue : public std::enable_shared_from_this<completion_queue> {
 
   void drain() {
     scheduled_ = false;
-    for (std::size_t n = 0; n < per_turn && count_ > 0; ++n) {
+    for (std::size_t n = 0; n < per_turn && !items_.empty(); ++n) {
       auto it = pop_front();
       if (auto* s = std::get_if<send_completion>(&it.handler))
         deliver(*s, to_boost(it.ec), std::move(it.md));
       else
         deliver(std::get<void_completion>(it.handler), to_boost(it.ec));
     }
-    if (count_ > 0) schedule();
+    if (!items_.empty()) schedule();
   }
 
   boost::asio::any_io_executor ex_;
   handler_pool_ref pool_;  // storage of the posted drain
-  std::vector<std::optional<item>> ring_;
-  std::size_t head_ = 0, count_ = 0;
+  ring_queue<item> items_;
   bool scheduled_ = false;
 };
 
