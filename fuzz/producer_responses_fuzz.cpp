@@ -1,7 +1,7 @@
-// The producer's response glue (client/include/kafkio/detail/requests.hpp) on whole response frames: header +
+// The producer's response glue (client/include/kafkio/core/requests.hpp) on whole response frames: header +
 // body for ApiVersions, Metadata, InitProducerId and Produce at every version the producer negotiates. It must never
 // crash and never build a table bigger than the frame justifies.
-#include <kafkio/detail/requests.hpp>
+#include <kafkio/core/requests.hpp>
 
 #include <cstdlib>
 

@@ -1,9 +1,9 @@
 // The receive path: splitting a byte stream into frames (frame_reader, driven the way the connection drives it),
-// and decoding Produce and Metadata responses through the producer's own glue (kafkio/detail/requests.hpp), which
+// and decoding Produce and Metadata responses through the producer's own glue (kafkio/core/requests.hpp), which
 // is the generated codec plus the conversion to what the engine keeps.
 #include "bench_data.hpp"
 
-#include <kafkio/detail/requests.hpp>
+#include <kafkio/core/requests.hpp>
 #include <kafkio/protocol/frame.hpp>
 #include <kafkio/protocol/request.hpp>
 
@@ -77,8 +77,8 @@ void produce_response_decode(benchmark::State& state) {
   }
   const auto frame = response_frame(api_key::produce, produce_version, m);
   for (auto _ : state) {
-    detail::produce_result out;
-    auto ec = detail::decode_produce_response(frame, produce_version, out);
+    core::produce_result out;
+    auto ec = core::decode_produce_response(frame, produce_version, out);
     benchmark::DoNotOptimize(ec);
     benchmark::DoNotOptimize(out.partitions.data());
   }
@@ -107,8 +107,8 @@ void metadata_response_decode(benchmark::State& state) {
   }
   const auto frame = response_frame(api_key::metadata, metadata_version, m);
   for (auto _ : state) {
-    detail::metadata_result out;
-    auto ec = detail::decode_metadata_response(frame, metadata_version, out);
+    core::metadata_result out;
+    auto ec = core::decode_metadata_response(frame, metadata_version, out);
     benchmark::DoNotOptimize(ec);
     benchmark::DoNotOptimize(out.topics.data());
   }

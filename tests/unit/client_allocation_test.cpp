@@ -7,8 +7,8 @@
 #include "support/fake_broker.hpp"
 
 #include <kafkio/detail/handler_pool.hpp>
-#include <kafkio/detail/inline_function.hpp>
-#include <kafkio/detail/ring_queue.hpp>
+#include <kafkio/core/inline_function.hpp>
+#include <kafkio/core/ring_queue.hpp>
 #include <kafkio/producer.hpp>
 
 #include <boost/asio/bind_allocator.hpp>
@@ -266,8 +266,8 @@ TEST(InlineFunction, StoresMoveOnlyCallablesWithoutAllocating) {
   auto owned = std::make_unique<int>(41);
   auto alive = std::make_shared<int>(0);
   probe::start();
-  detail::inline_function<int(int)> f([p = std::move(owned), alive](int x) { return *p + x; });
-  detail::inline_function<int(int)> g(std::move(f));  // relocated: f is empty, g owns the captures
+  core::inline_function<int(int)> f([p = std::move(owned), alive](int x) { return *p + x; });
+  core::inline_function<int(int)> g(std::move(f));  // relocated: f is empty, g owns the captures
   probe::stop();
   EXPECT_EQ(probe::count, 0u);
   EXPECT_FALSE(f);
@@ -276,13 +276,13 @@ TEST(InlineFunction, StoresMoveOnlyCallablesWithoutAllocating) {
   EXPECT_EQ(alive.use_count(), 2);
   g = nullptr;  // destroys the captures exactly once
   EXPECT_EQ(alive.use_count(), 1);
-  detail::inline_function<int(int)> h;
-  h = detail::inline_function<int(int)>([](int x) { return x * 2; });
+  core::inline_function<int(int)> h;
+  h = core::inline_function<int(int)>([](int x) { return x * 2; });
   EXPECT_EQ(h(21), 42);
 }
 
 TEST(RingQueue, InsertsAndErasesInTheMiddleAcrossTheWrap) {
-  detail::ring_queue<int> q;
+  core::ring_queue<int> q;
   for (int i = 0; i < 6; ++i) q.push_back(int{i});
   for (int i = 0; i < 5; ++i) q.pop_front();  // head near the end of the 8 slots: later elements wrap
   for (int i = 6; i < 10; ++i) q.push_back(int{i});
@@ -300,7 +300,7 @@ TEST(RingQueue, InsertsAndErasesInTheMiddleAcrossTheWrap) {
 }
 
 TEST(RingQueue, KeepsOrderAcrossWrapAndGrowthThenStopsAllocating) {
-  detail::ring_queue<std::unique_ptr<int>> q;
+  core::ring_queue<std::unique_ptr<int>> q;
   int next_in = 0, next_out = 0;
   // Interleaved pushes and pops so the head wraps around while the ring also grows (8, 16, 32).
   for (int round = 0; round < 20; ++round) {

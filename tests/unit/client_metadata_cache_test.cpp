@@ -1,15 +1,15 @@
 // metadata_cache: what the producer believes about brokers and partition leaders, and the epoch rule for leader
 // hints from Produce responses (a hint never replaces newer knowledge).
-#include <kafkio/detail/metadata_cache.hpp>
+#include <kafkio/core/metadata_cache.hpp>
 
 #include <gtest/gtest.h>
 
 namespace {
 
-using kafkio::detail::broker_endpoint;
-using kafkio::detail::metadata_cache;
-using kafkio::detail::partition_leader;
-using kafkio::detail::topic_metadata;
+using kafkio::core::broker_endpoint;
+using kafkio::core::metadata_cache;
+using kafkio::core::partition_leader;
+using kafkio::core::topic_metadata;
 
 topic_metadata three_partitions(std::int32_t leader, std::int32_t epoch) {
   topic_metadata t;

@@ -1,6 +1,6 @@
 // classify_produce_error against every row of NOTES.md §8 ("Error codes a producer must handle"): what the
 // producer does with a partition error in a Produce response, idempotent and not.
-#include <kafkio/detail/produce_error.hpp>
+#include <kafkio/core/produce_error.hpp>
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@
 
 namespace {
 
-using kafkio::detail::classify_produce_error;
-using action = kafkio::detail::produce_error_action;
+using kafkio::core::classify_produce_error;
+using action = kafkio::core::produce_error_action;
 
 std::string name(action a) {
   switch (a) {

@@ -4,7 +4,7 @@
 //  - The other encoders produce frames the generated decoders read back with the intended fields.
 //  - The decoders read what the generated encoders write (response header included), for every version, and
 //    reject every truncation of it without crashing.
-#include <kafkio/detail/requests.hpp>
+#include <kafkio/core/requests.hpp>
 #include <kafkio/protocol/record_batch.hpp>
 #include <kafkio/protocol/request.hpp>
 
@@ -17,7 +17,7 @@ namespace {
 
 using namespace kafkio;
 using namespace kafkio::protocol;
-namespace d = kafkio::detail;
+namespace d = kafkio::core;
 
 // A response as a broker sends it, without the size prefix: response header (v0 or v1) then the body.
 template <class M>

@@ -1,9 +1,9 @@
 // SASL mechanisms: RFC 7677's SCRAM-SHA-256 exchange, PLAIN's message, base64, and refusals.
-#include <kafkio/detail/sasl.hpp>
+#include <kafkio/core/sasl.hpp>
 
 #include <gtest/gtest.h>
 
-using kafkio::detail::sasl_client;
+using kafkio::core::sasl_client;
 
 TEST(Sasl, ScramSha256Rfc7677Vector) {
   sasl_client c(kafkio::sasl_mechanism_type::scram_sha_256, "user", "pencil");
@@ -51,8 +51,8 @@ TEST(Sasl, PlainMessage) {
 }
 
 TEST(Sasl, Base64RoundTrip) {
-  using kafkio::detail::base64_decode;
-  using kafkio::detail::base64_encode;
+  using kafkio::core::base64_decode;
+  using kafkio::core::base64_encode;
   EXPECT_EQ(base64_encode("n,,"), "biws");
   for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
     EXPECT_EQ(base64_decode(base64_encode(s)), s);

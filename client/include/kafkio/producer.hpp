@@ -14,7 +14,7 @@
 // for broker errors, client_category() for ours). With idempotence (the default) retries never duplicate.
 #pragma once
 
-#include <kafkio/detail/producer_engine.hpp>
+#include <kafkio/detail/producer_driver.hpp>
 #include <kafkio/metrics.hpp>
 #include <kafkio/producer_config.hpp>
 #include <kafkio/record.hpp>
@@ -87,7 +87,7 @@ class producer {
   const producer_config& config() const noexcept { return engine_->config(); }
 
  private:
-  std::shared_ptr<detail::producer_engine> engine_;
+  std::shared_ptr<detail::producer_driver> engine_;
 };
 
 }  // namespace kafkio

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -26,6 +27,15 @@ struct producer_record {
   std::span<const header> headers;
   std::optional<std::int64_t> timestamp_ms;  // nullopt: now (CreateTime)
 };
+
+// What a record holds of buffer.memory from send until its completion: about its encoded size plus its share of
+// the batch overhead. The producer charges exactly this; it is public so that an application can bound its own
+// queue of records the same way (kafkio-server does).
+inline std::size_t buffer_charge(const producer_record& r) noexcept {
+  std::size_t n = 32 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
+  for (const auto& h : r.headers) n += 8 + h.key.size() + (h.value ? h.value->size() : 0);
+  return n;
+}
 
 // Where and when Kafka stored a record.
 struct record_metadata {

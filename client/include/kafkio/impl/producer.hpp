@@ -11,7 +11,7 @@ inline producer_config checked(const config_result& r) {
 }  // namespace detail
 
 inline producer::producer(executor_type ex, const config_result& parsed)
-    : engine_(std::make_shared<detail::producer_engine>(std::move(ex), detail::checked(parsed))) {}
+    : engine_(std::make_shared<detail::producer_driver>(std::move(ex), detail::checked(parsed))) {}
 
 inline producer::producer(executor_type ex, const producer_config& config) : producer(std::move(ex), config.validate()) {}
 
@@ -22,7 +22,7 @@ inline producer::~producer() {
 template <class CompletionToken>
 auto producer::async_send(const producer_record& record, CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, record_metadata)>(
-      [](auto handler, detail::producer_engine* e, const producer_record& r) {
+      [](auto handler, detail::producer_driver* e, const producer_record& r) {
         e->send(r, detail::send_completion(detail::with_pooled_storage(std::move(handler), e->handler_storage())), true);
       },
       token, engine_.get(), record);  // the record (a few views) is copied, so `deferred` keeps its own
@@ -31,7 +31,7 @@ auto producer::async_send(const producer_record& record, CompletionToken&& token
 template <class CompletionToken>
 auto producer::try_send(const producer_record& record, CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, record_metadata)>(
-      [](auto handler, detail::producer_engine* e, const producer_record& r) {
+      [](auto handler, detail::producer_driver* e, const producer_record& r) {
         e->send(r, detail::send_completion(detail::with_pooled_storage(std::move(handler), e->handler_storage())), false);
       },
       token, engine_.get(), record);
@@ -40,21 +40,21 @@ auto producer::try_send(const producer_record& record, CompletionToken&& token) 
 template <class CompletionToken>
 auto producer::async_flush(CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
-      [](auto handler, std::shared_ptr<detail::producer_engine> e) { e->flush(detail::void_completion(std::move(handler))); },
+      [](auto handler, std::shared_ptr<detail::producer_driver> e) { e->flush(detail::void_completion(std::move(handler))); },
       token, engine_);
 }
 
 template <class CompletionToken>
 auto producer::async_connect(CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
-      [](auto handler, std::shared_ptr<detail::producer_engine> e) { e->connect(detail::void_completion(std::move(handler))); },
+      [](auto handler, std::shared_ptr<detail::producer_driver> e) { e->connect(detail::void_completion(std::move(handler))); },
       token, engine_);
 }
 
 template <class CompletionToken>
 auto producer::async_close(CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
-      [](auto handler, std::shared_ptr<detail::producer_engine> e) { e->close(detail::void_completion(std::move(handler))); },
+      [](auto handler, std::shared_ptr<detail::producer_driver> e) { e->close(detail::void_completion(std::move(handler))); },
       token, engine_);
 }
 

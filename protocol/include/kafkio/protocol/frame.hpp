@@ -46,15 +46,42 @@ class frame_reader {
     if (ec_) return ec = ec_, status::error;
     if (end_ - begin_ < 4) return status::need_more;
     const std::uint8_t* p = buf_.data() + begin_;
-    auto size = static_cast<std::int32_t>((std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
-                                          (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]});
-    if (size < 0) return ec = ec_ = make_error_code(client_errc::malformed_length), status::error;
-    if (static_cast<std::size_t>(size) > max_) return ec = ec_ = make_error_code(client_errc::frame_too_large), status::error;
-    if (end_ - begin_ < 4 + static_cast<std::size_t>(size)) return status::need_more;
-    frame = bytes_view(p + 4, static_cast<std::size_t>(size));
-    begin_ += 4 + static_cast<std::size_t>(size);
+    std::size_t size = 0;
+    if (auto e = check_size(p, size)) return ec = ec_ = e, status::error;
+    if (end_ - begin_ < 4 + size) return status::need_more;
+    frame = bytes_view(p + 4, size);
+    begin_ += 4 + size;
     if (begin_ == end_) begin_ = end_ = 0;
     return status::frame;
+  }
+
+  // Splits `data` (bytes just read, in a buffer the caller owns) into frames and calls on_frame(payload) for each
+  // complete one, in order, until it returns false (the consumer closed the stream; the rest is dropped). When
+  // nothing is buffered, complete frames are handed out straight from `data`, so the common case copies nothing;
+  // an incomplete tail is kept for the next call. Returns the framing error, if any (then the stream is unusable).
+  template <class OnFrame>
+  std::error_code consume(bytes_view data, OnFrame&& on_frame) {
+    if (ec_) return ec_;
+    if (buffered() > 0) {  // a frame begun in an earlier read: complete it in the buffer
+      feed(data);
+      bytes_view frame;
+      std::error_code ec;
+      for (;;) {
+        auto st = next(frame, ec);
+        if (st == status::error) return ec;
+        if (st == status::need_more || !on_frame(frame)) return {};
+      }
+    }
+    while (data.size() >= 4) {
+      std::size_t size = 0;
+      if (auto ec = check_size(data.data(), size)) return ec_ = ec;
+      if (data.size() - 4 < size) break;
+      auto frame = data.subspan(4, size);
+      data = data.subspan(4 + size);
+      if (!on_frame(frame)) return {};
+    }
+    if (!data.empty()) feed(data);
+    return {};
   }
 
   std::size_t buffered() const noexcept { return end_ - begin_; }
@@ -62,6 +89,16 @@ class frame_reader {
   std::size_t max_frame_size() const noexcept { return max_; }
 
  private:
+  // The size prefix at `p` (4 bytes): negative or above max_frame_size is an error, decided before any allocation.
+  std::error_code check_size(const std::uint8_t* p, std::size_t& size) const noexcept {
+    auto s = static_cast<std::int32_t>((std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
+                                       (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]});
+    if (s < 0) return make_error_code(client_errc::malformed_length);
+    if (static_cast<std::size_t>(s) > max_) return make_error_code(client_errc::frame_too_large);
+    size = static_cast<std::size_t>(s);
+    return {};
+  }
+
   // Total bytes (prefix included) of the frame at the front, if its prefix has arrived and is sane; else 0.
   std::size_t pending_frame_total() const noexcept {
     if (end_ - begin_ < 4) return 0;

@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace kafkio::detail {
+namespace kafkio::core {
 
 struct broker_endpoint {
   std::int32_t node_id = -1;
@@ -82,4 +82,4 @@ class metadata_cache {
   clock::time_point updated_{};
 };
 
-}  // namespace kafkio::detail
+}  // namespace kafkio::core

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace kafkio::detail {
+namespace kafkio::core {
 
 template <class T>
 class ring_queue {
@@ -85,4 +85,4 @@ class ring_queue {
   std::size_t head_ = 0, count_ = 0;
 };
 
-}  // namespace kafkio::detail
+}  // namespace kafkio::core

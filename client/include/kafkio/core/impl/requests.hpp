@@ -10,7 +10,7 @@
 #include <kafkio/protocol/messages/metadata_response.hpp>
 #include <kafkio/protocol/messages/produce_response.hpp>
 
-namespace kafkio::detail {
+namespace kafkio::core {
 
 // Writes the size placeholder and the request header; returns the writer positioned for the body.
 inline protocol::writer begin_request(protocol::byte_buffer& out, protocol::api_key key, std::int16_t version,
@@ -274,4 +274,4 @@ inline std::error_code decode_produce_response(protocol::bytes_view frame, std::
   return r.error();
 }
 
-}  // namespace kafkio::detail
+}  // namespace kafkio::core

@@ -1,8 +1,8 @@
-// A batch of records for one partition, and the per-partition and per-topic queues (franz-go's "buffer per
-// partition"). Sans-io: no Asio here; the completion type is a template parameter.
+// A batch of records for one partition, and the per-partition queue (franz-go's "buffer per partition").
 #pragma once
 
-#include <kafkio/detail/ring_queue.hpp>
+#include <kafkio/core/ring_queue.hpp>
+#include <kafkio/core/time_source.hpp>
 #include <kafkio/partitioner.hpp>
 #include <kafkio/protocol/record_batch.hpp>
 
@@ -12,18 +12,15 @@
 #include <string>
 #include <vector>
 
-namespace kafkio::detail {
+namespace kafkio::core {
 
 inline protocol::bytes_view as_bytes(std::string_view s) noexcept {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-using clock = std::chrono::steady_clock;
-
-template <class Completion>
 struct producer_batch {
   struct record_slot {
-    Completion done;
+    completion_id done;
     std::int64_t timestamp_ms;
     std::uint64_t generation;  // flush generation the record was accepted in
   };
@@ -33,7 +30,7 @@ struct producer_batch {
   protocol::record_batch_builder builder;
   std::vector<record_slot> records;
   std::size_t reserved_bytes = 0;      // charged against buffer.memory until the batch completes
-  clock::time_point created{}, deadline{}, retry_at{};
+  time_point created{}, deadline{}, retry_at{};
   int attempts = 0;
   bool full = false;     // closed for appends (batch.size reached, or taken for sending)
   bool sealed = false;   // header written for the current producer id/epoch/sequence; ready to go on the wire
@@ -46,9 +43,8 @@ struct producer_batch {
   std::int32_t record_count() const noexcept { return static_cast<std::int32_t>(records.size()); }
 };
 
-template <class Completion>
 struct partition_queue {
-  using batch_ptr = std::unique_ptr<producer_batch<Completion>>;
+  using batch_ptr = std::unique_ptr<producer_batch>;
   // Oldest first; retried batches go back to the front in sequence order. A ring, not a std::deque: a deque
   // allocates a node every 64 batches pushed through it.
   ring_queue<batch_ptr> queued;
@@ -61,9 +57,9 @@ struct partition_queue {
   // written after it. Costs one round trip per partition, once.
   bool one_at_a_time = true;
 
-  producer_batch<Completion>* open_batch() noexcept {
+  producer_batch* open_batch() noexcept {
     return !queued.empty() && !queued.back()->full ? queued.back().get() : nullptr;
   }
 };
 
-}  // namespace kafkio::detail
+}  // namespace kafkio::core

@@ -1,47 +1,49 @@
-// producer_engine: the sender — which batches go out when, Produce responses, retries, timeouts.
+// producer_core: the sender — which batches go out when, Produce responses, retries, timeouts.
+//
+// One pass (run) decides everything that is due; events that may make something sendable (a batch filled, a
+// response arrived, a connection became ready) call wake(), and the driver runs one pass per turn of its loop, so a
+// burst of events costs one pass. Everything time-driven asks for a wakeup with schedule(t); each pass re-asks for
+// what it still needs (linger expiry, retry backoff, delivery deadline, reconnect, request deadlines).
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 
-namespace kafkio::detail {
+namespace kafkio::core {
 
-inline void producer_engine::wake() {
-  if (run_posted_ || closed_) return;
-  run_posted_ = true;
-  post_pooled(ex_, handler_pool_, [self = shared_from_this()] { self->run(); });
-}
-
-inline void producer_engine::schedule(clock::time_point when) {
-  if (when >= wakeup_at_ || closed_) return;
-  wakeup_at_ = when;
-  wakeup_.expires_at(when);
-  wakeup_.async_wait(pooled(handler_pool_, [self = shared_from_this(), when](boost::system::error_code ec) {
-    if (ec || self->wakeup_at_ != when) return;
-    self->wakeup_at_ = clock::time_point::max();
-    self->run();
-  }));
-}
-
-inline std::chrono::milliseconds producer_engine::backoff(int attempts, std::chrono::milliseconds base,
-                                                          std::chrono::milliseconds max) {
+inline milliseconds producer_core::backoff(int attempts, milliseconds base, milliseconds max) {
   // Exponential with ±20% jitter, as the Java client (KIP-580), so retries from many producers spread out.
   double ms = static_cast<double>(base.count()) * std::pow(2.0, std::clamp(attempts - 1, 0, 20));
   ms = std::min(ms, static_cast<double>(max.count()));
   ms *= 0.8 + 0.4 * (static_cast<double>(rng_() % 1000) / 1000.0);
-  return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+  return milliseconds(static_cast<std::int64_t>(ms));
+}
+
+inline void producer_core::on_timer() {
+  if (finished()) return;
+  auto now = clock_.now();
+  if (now < wakeup_at_) return;  // an older wakeup; the current one is still ahead
+  wakeup_at_ = time_point::max();
+  expire_requests(now);
+  run();
 }
 
 // One pass over everything: expire, fetch metadata / producer id if needed, connect to leaders, send.
-inline void producer_engine::run() {
-  run_posted_ = false;
-  if (closed_) return;
-  auto now = clock::now();
+inline void producer_core::run() {
+  run_wanted_ = false;
+  retired_pipes_.clear();
+  if (finished()) return;
+  auto now = clock_.now();
   serve_room_waiters();
   expire_batches(now);
   expire_connect_waiters(now);
+  for (auto& [id, l] : links_) {  // the deadlines of connection attempts and requests (expire_requests)
+    if (l.st == link::state::connecting) schedule(l.connect_deadline);
+    if (l.pipe) schedule(l.pipe->next_deadline());
+  }
   maybe_send_metadata(now);
   maybe_init_producer_id(now);
-  if (closed_) return;
+  if (finished()) return;
   const bool id_ready = !idempotent() || (producer_id_ >= 0 && !producer_id_reset_wanted_);
 
   // Which leaders have something to send, and when the next linger/backoff expires. (Member scratch vectors,
@@ -49,6 +51,7 @@ inline void producer_engine::run() {
   auto& ready = ready_scratch_;
   ready.clear();
   bool leaderless = false;
+  const bool hurry = flushing_ || life_ == lifecycle::closing;  // no lingering while someone waits for the batches
   for (auto& [name, t] : topics_) {
     for (std::size_t p = 0; p < t->partitions.size(); ++p) {
       auto& q = t->partitions[p];
@@ -60,7 +63,7 @@ inline void producer_engine::run() {
       }
       auto& front = *q.queued.front();
       if (front.retry_at > now) schedule(front.retry_at);
-      else if (!front.full && !flushing_ && !closing_ && front.attempts == 0 && now < front.created + cfg_.linger)
+      else if (!front.full && !hurry && front.attempts == 0 && now < front.created + cfg_.linger)
         schedule(front.created + cfg_.linger);
       else ready.push_back({leader, ready.size(), t.get(), static_cast<std::int32_t>(p)});
     }
@@ -93,7 +96,7 @@ inline void producer_engine::run() {
   }
 }
 
-inline void producer_engine::expire_batches(clock::time_point now) {
+inline void producer_core::expire_batches(time_point now) {
   std::vector<batch_ptr> expired;  // failed after the scan: completing can append to the queues being scanned
   for (auto& [name, t] : topics_) {
     for (auto& q : t->partitions) {
@@ -127,31 +130,30 @@ inline void producer_engine::expire_batches(clock::time_point now) {
                                 std::to_string(b->partition) + ": delivery.timeout.ms passed");
     fail_batch(std::move(b), make_error_code(client_errc::delivery_timeout));
   }
-  while (!room_waiters_.empty() && now - room_waiters_.front()->record.accepted >= delivery_timeout_) {
+  while (!room_waiters_.empty() && now - room_waiters_.front().record.accepted >= delivery_timeout_) {
     auto w = std::move(room_waiters_.front());
     room_waiters_.pop_front();
-    room_waiter_bytes_ -= w->charge;
-    asio::get_associated_cancellation_slot(w->record.done).clear();
-    complete_record_error(std::move(w->record.done), w->record.topic, -1, make_error_code(client_errc::delivery_timeout),
-                          w->record.generation);
+    room_waiter_bytes_ -= w.charge;
+    complete_record_error(w.record.done, w.record.topic, -1, make_error_code(client_errc::delivery_timeout),
+                          w.record.generation);
   }
-  if (!room_waiters_.empty()) schedule(room_waiters_.front()->record.accepted + delivery_timeout_);
+  if (!room_waiters_.empty()) schedule(room_waiters_.front().record.accepted + delivery_timeout_);
 }
 
-inline bool producer_engine::sendable(pqueue& q, batch& b, clock::time_point now) const {
+inline bool producer_core::sendable(pqueue& q, batch& b, time_point now) const {
   if (b.retry_at > now) return false;
   if (idempotent()) {
     if (q.in_flight >= 5 || (q.one_at_a_time && q.in_flight > 0)) return false;
   } else if (q.in_flight > 0) {
     return false;  // one batch per partition in flight keeps per-partition order across retries
   }
-  return b.full || flushing_ || closing_ || b.attempts > 0 || now >= b.created + cfg_.linger;
+  return b.full || flushing_ || life_ == lifecycle::closing || b.attempts > 0 || now >= b.created + cfg_.linger;
 }
 
 // Numbers a batch for the current producer id (once: a retry under the same id keeps its sequence, so the broker
 // recognises a duplicate) and seals it. A batch sealed under an older producer id is restamped in place: new
 // id/epoch/sequence and CRC, no second compression.
-inline std::error_code producer_engine::assign_sequence(pqueue& q, batch& b) {
+inline std::error_code producer_core::assign_sequence(pqueue& q, batch& b) {
   if (idempotent() && (b.base_sequence < 0 || b.producer_id != producer_id_ || b.producer_epoch != producer_epoch_)) {
     b.producer_id = producer_id_;
     b.producer_epoch = producer_epoch_;
@@ -159,12 +161,9 @@ inline std::error_code producer_engine::assign_sequence(pqueue& q, batch& b) {
     // Sequences wrap from INT32_MAX to 0 (DefaultRecordBatch.incrementSequence).
     auto next = static_cast<std::int64_t>(q.next_sequence) + b.record_count();
     q.next_sequence = static_cast<std::int32_t>(next > INT32_MAX ? next - INT32_MAX - 1 : next);
-    if (b.sealed) {
-      if (auto ec = protocol::restamp_producer_fields(b.builder.sealed_bytes(), b.producer_id, b.producer_epoch,
-                                                      b.base_sequence))
-        return ec;
-      return {};
-    }
+    if (b.sealed)
+      return protocol::restamp_producer_fields(b.builder.sealed_bytes(), b.producer_id, b.producer_epoch,
+                                               b.base_sequence);
   }
   if (b.sealed) return {};
   protocol::seal_options o;
@@ -179,8 +178,8 @@ inline std::error_code producer_engine::assign_sequence(pqueue& q, batch& b) {
   return ec;
 }
 
-inline void producer_engine::drain_to(link& l, std::vector<std::pair<topic_queue*, std::int32_t>>& parts,
-                                      clock::time_point now) {
+inline void producer_core::drain_to(link& l, std::vector<std::pair<topic_queue*, std::int32_t>>& parts,
+                                    time_point now) {
   const auto version = *l.versions.version(protocol::api_key::produce);
   const bool expect_response = cfg_.acks != acks_mode::none;
   auto& data = produce_data_scratch_;
@@ -206,7 +205,8 @@ inline void producer_engine::drain_to(link& l, std::vector<std::pair<topic_queue
         continue;
       }
       auto bytes = b.bytes;
-      if (!data.empty() && size + bytes.size() + t->name.size() + 16 > static_cast<std::size_t>(cfg_.max_request_size)) continue;
+      if (!data.empty() && size + bytes.size() + t->name.size() + 16 > static_cast<std::size_t>(cfg_.max_request_size))
+        continue;
       size += bytes.size() + t->name.size() + 16;
       data.push_back({&t->name, p, bytes});
       taken.push_back(std::move(q.queued.front()));
@@ -223,16 +223,12 @@ inline void producer_engine::drain_to(link& l, std::vector<std::pair<topic_queue
       return a.topic != b.topic && *a.topic < *b.topic;
     };
     if (!std::is_sorted(data.begin(), data.end(), by_topic)) std::sort(data.begin(), data.end(), by_topic);
-    auto frame = l.conn ? l.conn->take_frame_buffer() : protocol::byte_buffer{};
+    auto frame = l.pipe->take_frame_buffer();
     auto corr = next_correlation_id();
     encode_produce_request(frame, version, {corr, &cfg_.client_id}, static_cast<std::int16_t>(cfg_.acks),
                            static_cast<std::int32_t>(cfg_.request_timeout.count()), data);
     ++counters_.produce_requests;
     counters_.batches_sent += taken.size();
-    if (!l.conn || l.conn->is_closed()) {  // the connection closed under us: every batch goes back, nothing is lost
-      on_produce_response(l, taken, make_error_code(client_errc::broker_connection_failed), {}, version);
-      return;
-    }
     ++l.produce_in_flight;
     send_request(l, std::move(frame), corr, expect_response,
                  [this, taken = std::move(taken), version](link& l, std::error_code ec, protocol::bytes_view f) mutable {
@@ -243,40 +239,40 @@ inline void producer_engine::drain_to(link& l, std::vector<std::pair<topic_queue
 }
 
 // `batches` is emptied and its vector returned to request_batches_pool_ (capacity kept).
-inline void producer_engine::on_produce_response(link& l, std::vector<batch_ptr>& batches, std::error_code ec,
-                                                 protocol::bytes_view frame, std::int16_t version) {
-  auto now = clock::now();
-  if (closed_ && !closing_) ec = aborted_error();
+inline void producer_core::on_produce_response(link& l, std::vector<batch_ptr>& batches, std::error_code ec,
+                                               protocol::bytes_view frame, std::int16_t version) {
+  auto now = clock_.now();
   // Decoded into a reused result (views into `frame`); taken out of the member while in use, in case handling a
   // partition ever leads back here.
   auto res = std::move(produce_result_scratch_);
   if (!ec && cfg_.acks != acks_mode::none) {
     // A response that does not decode means the byte stream cannot be trusted any more: drop the connection too.
     ec = decode_produce_response(frame, version, res);
-    if (ec && l.st != link::state::down) on_link_down(l, ec);
+    if (ec && l.st != link::state::down) on_link_down(l, ec, "undecodable Produce response");
   }
   for (auto& b : batches) {
     if (ec) {
       // The request's fate is unknown (connection lost, timeout, garbage): retry; the idempotent sequence
       // makes the broker drop a copy it already has.
-      auto& q = topics_.at(*b->topic)->partitions[static_cast<std::size_t>(b->partition)];
+      auto& q = queue_of(*b);
       if (q.in_flight) --q.in_flight;
       if (ec == std::errc::operation_canceled) fail_batch(std::move(b), ec);
       else retry_batch(std::move(b), ec, now);
       continue;
     }
     if (cfg_.acks == acks_mode::none) {
-      auto& q = topics_.at(*b->topic)->partitions[static_cast<std::size_t>(b->partition)];
+      auto& q = queue_of(*b);
       if (q.in_flight) --q.in_flight;
       finish_batch(*b, {}, -1, -1);
       recycle(std::move(b));
       continue;
     }
-    auto it = std::find_if(res.partitions.begin(), res.partitions.end(),
-                           [&](const produce_partition_result& r) { return r.partition == b->partition && r.topic == *b->topic; });
+    auto it = std::find_if(res.partitions.begin(), res.partitions.end(), [&](const produce_partition_result& r) {
+      return r.partition == b->partition && r.topic == *b->topic;
+    });
     if (it == res.partitions.end()) {
       handle_partition_result(std::move(b), static_cast<std::int16_t>(kafka_errc::unknown_server_error), -1, -1,
-                              std::string("partition missing from the Produce response"), now);
+                              std::string_view("partition missing from the Produce response"), now);
       continue;
     }
     if (it->leader_hint >= 0)
@@ -284,8 +280,8 @@ inline void producer_engine::on_produce_response(link& l, std::vector<batch_ptr>
     handle_partition_result(std::move(b), it->error, it->base_offset, it->log_append_time_ms, it->error_message, now);
   }
   // Produce v6+: the broker answered first and expects us to hold back for throttle_time_ms (quotas).
-  if (!ec && res.throttle_ms > 0 && version >= 6) l.throttled_until = now + std::chrono::milliseconds(res.throttle_ms);
-  if (ec && ec != std::errc::operation_canceled) request_metadata(true);
+  if (!ec && res.throttle_ms > 0 && version >= 6) l.throttled_until = now + milliseconds(res.throttle_ms);
+  if (ec && ec != std::errc::operation_canceled) request_metadata();
   res.partitions.clear();
   produce_result_scratch_ = std::move(res);
   batches.clear();
@@ -293,10 +289,10 @@ inline void producer_engine::on_produce_response(link& l, std::vector<batch_ptr>
   wake();
 }
 
-inline void producer_engine::handle_partition_result(batch_ptr b, std::int16_t error, std::int64_t base_offset,
-                                                     std::int64_t log_append_time,
-                                                     std::optional<std::string_view> message, clock::time_point now) {
-  auto& q = topics_.at(*b->topic)->partitions[static_cast<std::size_t>(b->partition)];
+inline void producer_core::handle_partition_result(batch_ptr b, std::int16_t error, std::int64_t base_offset,
+                                                   std::int64_t log_append_time,
+                                                   std::optional<std::string_view> message, time_point now) {
+  auto& q = queue_of(*b);
   if (q.in_flight) --q.in_flight;
   auto ec = kafka_error(error);
   if (error && message)
@@ -312,7 +308,7 @@ inline void producer_engine::handle_partition_result(batch_ptr b, std::int16_t e
       return;
     }
     case produce_error_action::retry_with_metadata:
-      request_metadata(true);
+      request_metadata();
       return retry_batch(std::move(b), ec, now);
     case produce_error_action::retry: return retry_batch(std::move(b), ec, now);
     case produce_error_action::out_of_order:
@@ -327,15 +323,15 @@ inline void producer_engine::handle_partition_result(batch_ptr b, std::int16_t e
   }
 }
 
-inline void producer_engine::retry_batch(batch_ptr b, std::error_code why, clock::time_point now) {
+inline void producer_core::retry_batch(batch_ptr b, std::error_code why, time_point now) {
   ++b->attempts;
   ++counters_.retries;
-  if (closing_ && closed_) return fail_batch(std::move(b), why);
+  if (finished()) return fail_batch(std::move(b), why);
   if (now >= b->deadline) return fail_batch(std::move(b), make_error_code(client_errc::delivery_timeout));
   if (b->attempts > cfg_.retries) return fail_batch(std::move(b), why);
   b->retry_at = now + backoff(b->attempts, cfg_.retry_backoff, cfg_.retry_backoff_max);
   schedule(b->retry_at);
-  auto& q = topics_.at(*b->topic)->partitions[static_cast<std::size_t>(b->partition)];
+  auto& q = queue_of(*b);
   q.one_at_a_time = true;
   // Back in sequence order, ahead of every batch not yet sent (those are newer).
   std::size_t pos = 0;
@@ -347,7 +343,7 @@ inline void producer_engine::retry_batch(batch_ptr b, std::error_code why, clock
   q.queued.insert_at(pos, std::move(b));
 }
 
-inline void producer_engine::fail_batch(batch_ptr b, std::error_code ec) {
+inline void producer_core::fail_batch(batch_ptr b, std::error_code ec) {
   // A numbered batch that will never be written leaves a hole in the partition's sequence: later batches
   // would be refused, so the producer takes a new id (the Java client bumps the epoch for the same reason).
   if (idempotent() && b->base_sequence >= 0 && b->producer_id == producer_id_) producer_id_reset_wanted_ = true;
@@ -355,4 +351,4 @@ inline void producer_engine::fail_batch(batch_ptr b, std::error_code ec) {
   recycle(std::move(b));
 }
 
-}  // namespace kafkio::detail
+}  // namespace kafkio::core

@@ -2,7 +2,7 @@
 // does not depend on the generated message types' details. Sans-io (no Asio).
 #pragma once
 
-#include <kafkio/detail/metadata_cache.hpp>
+#include <kafkio/core/metadata_cache.hpp>
 #include <kafkio/protocol/messages/api_versions_response.hpp>
 #include <kafkio/protocol/version_negotiation.hpp>
 #include <kafkio/protocol/wire.hpp>
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace kafkio::detail {
+namespace kafkio::core {
 
 struct request_context {
   std::int32_t correlation_id;
@@ -73,6 +73,6 @@ struct produce_result {
 // Replaces out.partitions (keeping the vector's capacity).
 std::error_code decode_produce_response(protocol::bytes_view frame, std::int16_t version, produce_result& out);
 
-}  // namespace kafkio::detail
+}  // namespace kafkio::core
 
-#include <kafkio/detail/impl/requests.hpp>
+#include <kafkio/core/impl/requests.hpp>

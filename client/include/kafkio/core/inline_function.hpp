@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace kafkio::detail {
+namespace kafkio::core {
 
 template <class Signature, std::size_t Capacity = 128>
 class inline_function;
@@ -79,4 +79,4 @@ class inline_function<R(Args...), Capacity> {
   const operations* ops_ = nullptr;
 };
 
-}  // namespace kafkio::detail
+}  // namespace kafkio::core

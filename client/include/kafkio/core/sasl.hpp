@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace kafkio::detail {
+namespace kafkio::core {
 
 std::string base64_encode(std::string_view in);
 std::optional<std::string> base64_decode(std::string_view in);
@@ -62,6 +62,6 @@ class sasl_client {
   std::string error_text_;
 };
 
-}  // namespace kafkio::detail
+}  // namespace kafkio::core
 
-#include <kafkio/detail/impl/sasl.hpp>
+#include <kafkio/core/impl/sasl.hpp>

@@ -3,7 +3,7 @@
 
 #include <array>
 
-namespace kafkio::detail {
+namespace kafkio::core {
 
 inline std::string base64_encode(std::string_view in) {
   static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -145,4 +145,4 @@ inline std::optional<std::string> sasl_client::next(std::string_view server) {
   }
 }
 
-}  // namespace kafkio::detail
+}  // namespace kafkio::core

@@ -4,7 +4,7 @@
 
 #include <kafkio/error.hpp>
 
-namespace kafkio::detail {
+namespace kafkio::core {
 
 enum class produce_error_action {
   succeed,              // NONE
@@ -36,4 +36,4 @@ inline produce_error_action classify_produce_error(std::int16_t code, bool idemp
   return info->refresh_metadata ? produce_error_action::retry_with_metadata : produce_error_action::retry;
 }
 
-}  // namespace kafkio::detail
+}  // namespace kafkio::core

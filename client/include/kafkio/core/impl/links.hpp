@@ -1,0 +1,401 @@
+// producer_core: broker connections (connect, set up, lose), metadata, and the idempotent producer id.
+#pragma once
+
+namespace kafkio::core {
+
+inline producer_core::link& producer_core::link_for(std::int32_t node_id) {
+  auto& l = links_[node_id];
+  if (l.host.empty()) {
+    l.node_id = node_id;
+    if (const auto* b = metadata_.broker(node_id)) {
+      l.host = b->host;
+      l.port = std::to_string(b->port);
+    }
+  }
+  return l;
+}
+
+inline producer_core::link* producer_core::link_of(connection_id c) {
+  auto it = connections_.find(c);
+  if (it == connections_.end()) return nullptr;
+  auto l = links_.find(it->second);
+  return l != links_.end() && l->second.conn == c ? &l->second : nullptr;
+}
+
+inline request_pipeline* producer_core::pipeline(connection_id c) {
+  auto* l = link_of(c);
+  return l ? l->pipe.get() : nullptr;
+}
+
+inline endpoint producer_core::connection_endpoint(connection_id c) const {
+  auto it = connections_.find(c);
+  if (it == connections_.end()) return {};
+  const auto& l = links_.at(it->second);
+  return {l.host, l.port};
+}
+
+inline producer_core::link* producer_core::any_ready_link() {
+  link* best = nullptr;
+  for (auto& [id, l] : links_)  // the least loaded ready connection, like the Java client's leastLoadedNode
+    if (l.st == link::state::ready && (!best || l.pipe->awaiting_response() < best->pipe->awaiting_response()))
+      best = &l;
+  return best;
+}
+
+// Starts a connection attempt: the driver resolves and connects, and reports on_connected.
+inline void producer_core::ensure_connected(link& l, time_point now) {
+  if (l.st != link::state::down || finished() || l.host.empty()) return;
+  if (now < l.reconnect_at) return schedule(l.reconnect_at);
+  l.st = link::state::connecting;
+  l.conn = ++last_connection_;
+  connections_[l.conn] = l.node_id;
+  l.pipe = std::make_unique<request_pipeline>(cfg_.max_frame_size);
+  l.socket_open = false;
+  l.connect_deadline = now + cfg_.socket_connection_setup_timeout;
+  schedule(l.connect_deadline);
+  io_requests_.push_back({io_request::kind::connect, l.conn});
+}
+
+inline void producer_core::on_connected(connection_id c, std::error_code ec) {
+  auto* l = link_of(c);
+  if (!l || l->st != link::state::connecting) return;  // an attempt we gave up on
+  if (ec) return on_link_down(*l, ec);
+  l->socket_open = true;
+  l->st = link::state::setting_up;
+  l->setup = std::make_unique<connection_setup>(cfg_, l->address());
+  protocol::byte_buffer frame;
+  auto corr = next_correlation_id();
+  auto step = l->setup->start(frame, corr);
+  advance_setup(*l, step, frame, corr);
+}
+
+inline void producer_core::advance_setup(link& l, const connection_setup::step& s, protocol::byte_buffer& frame,
+                                         std::int32_t corr) {
+  switch (s.what) {
+    case connection_setup::step::kind::send:
+      send_request(l, std::move(frame), corr, true,
+                   [this](link& l, std::error_code ec, protocol::bytes_view f) { on_setup_response(l, ec, f); });
+      return;
+    case connection_setup::step::kind::ready:
+      l.versions = l.setup->versions();
+      l.setup.reset();
+      return on_link_ready(l);
+    case connection_setup::step::kind::failed:
+      log(s.authentication ? log_level::error : log_level::warning, s.why);
+      on_link_down(l, s.error, s.why);
+      // Wrong credentials do not heal by retrying: the records waiting now fail with authentication_failed (the
+      // Java client raises AuthenticationException to them too). Later records try again, after the backoff.
+      if (s.authentication) fail_all_pending(s.error);
+      return;
+  }
+}
+
+inline void producer_core::on_setup_response(link& l, std::error_code ec, protocol::bytes_view frame) {
+  if (ec || !l.setup) return;  // the link is already down
+  protocol::byte_buffer next;
+  auto corr = next_correlation_id();
+  auto step = l.setup->on_response(frame, next, corr);
+  advance_setup(l, step, next, corr);
+}
+
+inline void producer_core::on_link_ready(link& l) {
+  l.st = link::state::ready;
+  l.failures = 0;
+  l.stats.connected = true;
+  log(log_level::debug, "connected to " + l.address() + " (node " + std::to_string(l.node_id) + ")");
+  wake();
+}
+
+inline void producer_core::fail_all_pending(std::error_code ec) {
+  std::vector<batch_ptr> failed;
+  for (auto& [name, t] : topics_) {
+    for (auto& q : t->partitions)
+      while (!q.queued.empty()) {
+        failed.push_back(std::move(q.queued.front()));
+        q.queued.pop_front();
+      }
+    fail_waiting_records(*t, ec);
+  }
+  for (auto& b : failed) fail_batch(std::move(b), ec);
+  complete_connect_waiters(ec);
+}
+
+// Sends a request on a link; `cb(link&, ec, frame)` runs with the response, or with the error that ended the
+// connection (after which the link is already marked down). Returns false if the link has no usable connection.
+template <class Callback>
+inline bool producer_core::send_request(link& l, protocol::byte_buffer frame, std::int32_t correlation_id,
+                                        bool expect_response, Callback cb) {
+  if (!l.pipe || l.pipe->failed()) return false;
+  ++l.stats.requests_sent;
+  const auto sent_at = clock_.now();
+  const auto deadline = sent_at + cfg_.request_timeout;
+  if (expect_response) schedule(deadline);
+  const bool tell_driver = l.pipe->enqueue(
+      std::move(frame), correlation_id, expect_response, deadline,
+      [this, id = l.node_id, conn = l.conn, sent_at, cb = std::move(cb)](std::error_code ec,
+                                                                        protocol::bytes_view f) mutable {
+        auto& l = links_[id];
+        if (!ec) {
+          ++l.stats.responses_received;
+          auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(clock_.now() - sent_at);
+          l.stats.last_round_trip = rtt;
+          l.stats.average_round_trip =
+              l.stats.average_round_trip.count() == 0 ? rtt : (l.stats.average_round_trip * 7 + rtt) / 8;
+        } else if (l.conn == conn && l.st != link::state::down) {
+          on_link_down(l, ec);
+        }
+        cb(l, ec, f);
+      });
+  if (tell_driver && l.socket_open) io_requests_.push_back({io_request::kind::write, l.conn});
+  return true;
+}
+
+inline void producer_core::on_bytes(connection_id c, protocol::bytes_view data) {
+  retired_pipes_.clear();
+  auto* l = link_of(c);
+  if (!l || !l->pipe) return;
+  if (auto ec = l->pipe->on_bytes(data); ec && l->conn == c) on_link_down(*l, ec);
+}
+
+inline void producer_core::on_written(connection_id c, std::vector<protocol::byte_buffer>& frames) {
+  retired_pipes_.clear();
+  auto* l = link_of(c);
+  if (!l || !l->pipe) return frames.clear();
+  if (l->pipe->end_write(frames) && l->conn == c) io_requests_.push_back({io_request::kind::write, c});
+}
+
+inline void producer_core::on_disconnected(connection_id c, std::error_code ec) {
+  if (auto* l = link_of(c)) on_link_down(*l, ec);
+}
+
+// Fails what the connection carried and tells the driver to close it. The pipeline is kept until the next input:
+// this can run inside one of its own callbacks.
+inline void producer_core::close_link(link& l, std::error_code reason) {
+  l.st = link::state::down;
+  l.stats.connected = false;
+  l.setup.reset();
+  l.produce_in_flight = 0;
+  if (l.conn) {
+    connections_.erase(l.conn);
+    io_requests_.push_back({io_request::kind::close, l.conn});
+    l.conn = 0;
+  }
+  l.socket_open = false;
+  if (auto pipe = std::move(l.pipe)) {
+    auto* p = pipe.get();
+    retired_pipes_.push_back(std::move(pipe));
+    p->fail_all(reason);  // callbacks see the link down
+  }
+}
+
+inline void producer_core::on_link_down(link& l, std::error_code ec, std::string_view why) {
+  if (l.st == link::state::down && !l.pipe) return;
+  log(finished() ? log_level::debug : log_level::warning,
+      "connection to " + l.address() + " lost: " + ec.message() + (why.empty() ? "" : " (" + std::string(why) + ")"));
+  ++l.failures;
+  l.reconnect_at = clock_.now() + backoff(l.failures, cfg_.reconnect_backoff, cfg_.reconnect_backoff_max);
+  close_link(l, ec);
+  if (!finished()) {
+    request_metadata();
+    wake();
+  }
+}
+
+// Connection attempts that took longer than socket.connection.setup.timeout.ms, and requests past
+// request.timeout.ms: the connection is given up (its requests are retried elsewhere or later).
+inline void producer_core::expire_requests(time_point now) {
+  for (auto& [id, l] : links_) {
+    if (l.st == link::state::connecting && now >= l.connect_deadline)
+      on_link_down(l, make_error_code(client_errc::broker_connection_failed), "connection setup timed out");
+    else if (l.pipe && now >= l.pipe->next_deadline())
+      on_link_down(l, make_error_code(client_errc::request_timeout), "no response within request.timeout.ms");
+  }
+}
+
+inline void producer_core::request_metadata() {
+  metadata_wanted_ = true;
+  wake();
+}
+
+// Connect to somebody we can ask for metadata: known brokers first, the bootstrap list when none is known.
+inline void producer_core::maybe_send_metadata(time_point now) {
+  bool stale = metadata_.ever_updated() && now - metadata_.updated() >= cfg_.metadata_max_age;
+  if (!metadata_wanted_ && !stale) {
+    if (metadata_.ever_updated() && !topics_.empty()) schedule(metadata_.updated() + cfg_.metadata_max_age);
+    return;
+  }
+  if (metadata_in_flight_) return;
+  if (now < metadata_retry_at_) return schedule(metadata_retry_at_);
+  link* l = any_ready_link();
+  if (!l) {
+    for (auto& [id, cand] : links_)
+      if (cand.st != link::state::down) return;  // one is on its way
+    // Connect to one broker we can ask: a known broker (metadata named them) when there is one, else a bootstrap
+    // address; the one whose reconnect backoff ends first, so a dead broker does not hold us up.
+    link* next = nullptr;
+    auto consider = [&](link& cand) {
+      if (!next || cand.reconnect_at < next->reconnect_at) next = &cand;
+    };
+    for (const auto& [id, b] : metadata_.brokers()) consider(link_for(id));
+    if (!next)
+      for (auto& [id, cand] : links_)
+        if (id < 0) consider(cand);
+    if (next) ensure_connected(*next, now);
+    return;
+  }
+  std::vector<std::string> names;
+  names.reserve(topics_.size());
+  for (const auto& [name, t] : topics_) names.push_back(name);
+  auto version = *l->versions.version(protocol::api_key::metadata);
+  protocol::byte_buffer frame;
+  auto corr = next_correlation_id();
+  encode_metadata_request(frame, version, {corr, &cfg_.client_id}, names);
+  metadata_in_flight_ = true;
+  metadata_wanted_ = false;
+  ++counters_.metadata_requests;
+  send_request(*l, std::move(frame), corr, true, [this, version](link&, std::error_code ec, protocol::bytes_view f) {
+    metadata_in_flight_ = false;
+    if (finished()) return;
+    metadata_result m;
+    if (!ec) ec = decode_metadata_response(f, version, m);
+    auto now = clock_.now();
+    if (ec) {
+      metadata_wanted_ = true;
+      metadata_retry_at_ = now + backoff(++metadata_failures_, cfg_.retry_backoff, cfg_.retry_backoff_max);
+      log(log_level::warning, "metadata request failed: " + ec.message());
+      return wake();
+    }
+    metadata_failures_ = 0;
+    on_metadata(m, now);
+  });
+}
+
+// connect(): metadata is what every send needs first (leaders, partition counts), so "connected" means a Metadata
+// response arrived. Waiting is bounded by max.block.ms, the limit a send has for its topic's metadata.
+inline void producer_core::connect(completion_id id) {
+  if (!accepting()) return complete(id, make_error_code(client_errc::producer_closed));
+  if (metadata_.ever_updated()) return complete(id, {});
+  auto deadline = clock_.now() + max_block_;
+  connect_waiters_.push_back({deadline, id});
+  metadata_wanted_ = true;
+  schedule(deadline);
+  wake();
+}
+
+inline void producer_core::expire_connect_waiters(time_point now) {
+  for (auto& w : std::exchange(connect_waiters_, {})) {
+    if (now < w.deadline) {
+      schedule(w.deadline);
+      connect_waiters_.push_back(w);
+      continue;
+    }
+    log(log_level::warning, "no metadata from any broker within max.block.ms");
+    complete(w.id, make_error_code(client_errc::broker_connection_failed));
+  }
+}
+
+inline void producer_core::complete_connect_waiters(std::error_code ec) {
+  for (auto& w : std::exchange(connect_waiters_, {})) complete(w.id, ec);
+}
+
+// Topic errors in Metadata that waiting cannot cure, so records fail at once rather than after max.block.ms
+// (what the Java producer does: InvalidTopicException, TopicAuthorizationException). UNKNOWN_TOPIC_OR_PARTITION
+// and LEADER_NOT_AVAILABLE are not among them: the topic may be being created.
+inline bool topic_error_is_final(std::int16_t error) noexcept {
+  return error == static_cast<std::int16_t>(kafka_errc::invalid_topic_exception) ||
+         error == static_cast<std::int16_t>(kafka_errc::topic_authorization_failed);
+}
+
+inline void producer_core::on_metadata(const metadata_result& m, time_point now) {
+  if (!m.brokers.empty()) {
+    for (const auto& [id, b] : m.brokers) {  // a broker that moved gets a fresh connection
+      auto it = links_.find(id);
+      if (it != links_.end() && (it->second.host != b.host || it->second.port != std::to_string(b.port))) {
+        on_link_down(it->second, make_error_code(client_errc::broker_connection_failed), "the broker moved");
+        it->second.host = b.host;
+        it->second.port = std::to_string(b.port);
+        it->second.reconnect_at = {};
+      }
+    }
+    metadata_.set_brokers(m.brokers);
+  }
+  bool incomplete = false;
+  for (const auto& [name, tm] : m.topics) {
+    bool leaderless = false;
+    for (const auto& p : tm.partitions) leaderless |= p.leader < 0;
+    incomplete |= tm.error != 0 || leaderless;
+    metadata_.set_topic(name, tm);
+  }
+  metadata_.mark_updated(now);
+  complete_connect_waiters({});
+  if (incomplete) {  // e.g. a topic being auto-created, or a leader election under way: ask again soon
+    metadata_wanted_ = true;
+    metadata_retry_at_ = now + cfg_.retry_backoff;
+  }
+  for (auto& [name, t] : topics_) {
+    if (t->waiting.empty()) continue;
+    if (metadata_.usable_topic(name)) {
+      place_waiting_records(*t);
+    } else if (const auto* tm = metadata_.topic(name); tm && topic_error_is_final(tm->error)) {
+      log(log_level::error, "topic " + name + ": " + kafka_error(tm->error).message());
+      fail_waiting_records(*t, kafka_error(tm->error));
+    }
+  }
+  wake();
+}
+
+inline void producer_core::maybe_init_producer_id(time_point now) {
+  if (!idempotent() || producer_id_in_flight_) return;
+  if (producer_id_ >= 0 && !producer_id_reset_wanted_) return;
+  if (producer_id_reset_wanted_) {  // only once nothing is in flight: a retry must not race a new id
+    for (auto& [id, l] : links_)
+      if (l.produce_in_flight) return;
+  }
+  if (now < producer_id_retry_at_) return schedule(producer_id_retry_at_);
+  link* l = any_ready_link();
+  if (!l) {  // get a connection going (no wake(): we are inside run(), and waking would spin until one is up)
+    metadata_wanted_ = true;
+    return maybe_send_metadata(now);
+  }
+  auto supported = l->versions.version(protocol::api_key::init_producer_id);
+  if (!supported) {
+    log(log_level::error, "broker does not support InitProducerId; disable enable.idempotence");
+    return;
+  }
+  auto version = *supported;
+  protocol::byte_buffer frame;
+  auto corr = next_correlation_id();
+  encode_init_producer_id_request(frame, version, {corr, &cfg_.client_id});
+  producer_id_in_flight_ = true;
+  send_request(*l, std::move(frame), corr, true, [this, version](link&, std::error_code ec, protocol::bytes_view f) {
+    producer_id_in_flight_ = false;
+    if (finished()) return;
+    init_producer_id_result r;
+    if (!ec) ec = decode_init_producer_id_response(f, version, r);
+    if (!ec) ec = kafka_error(r.error);
+    auto now = clock_.now();
+    if (ec) {
+      producer_id_retry_at_ = now + backoff(++producer_id_failures_, cfg_.retry_backoff, cfg_.retry_backoff_max);
+      log(log_level::warning, "InitProducerId failed: " + ec.message());
+      // Not allowed to be idempotent (e.g. CLUSTER_AUTHORIZATION_FAILED): say so to the records waiting.
+      if (!is_retriable(ec) && ec.category() == kafka_category()) fail_all_pending(ec);
+      return wake();
+    }
+    producer_id_failures_ = 0;
+    if (producer_id_ >= 0) ++counters_.producer_id_resets;
+    producer_id_ = r.producer_id;
+    producer_epoch_ = r.producer_epoch;
+    producer_id_reset_wanted_ = false;
+    // Sequences restart at 0 under the new id; queued batches are renumbered when they are next sent.
+    for (auto& [name, t] : topics_)
+      for (auto& q : t->partitions) {
+        q.next_sequence = 0;
+        q.last_acked_sequence = -1;
+        q.one_at_a_time = true;  // first batch under the new id goes alone (see partition_queue)
+      }
+    log(log_level::debug, "producer id " + std::to_string(producer_id_) + " epoch " + std::to_string(producer_epoch_));
+    wake();
+  });
+}
+
+}  // namespace kafkio::core

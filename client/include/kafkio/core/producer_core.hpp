@@ -1,0 +1,331 @@
+// kafkio::core::producer_core — the whole producer without I/O: every decision, no socket, no timer, no thread.
+//
+// The core is told what happened and says what to do (Boost.MySQL's sans-io algorithms, Boost.Redis's fsms):
+//
+//   inputs                                       outputs (taken by the driver after each input)
+//   send / flush / connect / close / cancel      io requests: connect connection c to host:port, write the
+//   on_connected(c) / on_disconnected(c)           frames queued on c, close c
+//   on_bytes(c, bytes read) / on_written(c)      completions: record r delivered at offset o (or failed: why),
+//   on_timer() when wakeup() came                  operation o done
+//   run() when wants_run()                       wakeup(): when to call on_timer next
+//
+// The Asio driver (detail/producer_driver.hpp) is one such driver; the core's tests drive it by hand with a
+// virtual clock. Threading: none. A driver calls it from one thread at a time.
+//
+// Where each decision lives:
+//   impl/accumulate.hpp  taking records: validation, buffer.memory, partitioning, batching; flush generations;
+//                        completing records; close and abort
+//   impl/send.hpp        the sender pass: linger, backoff, in-flight limits, Produce requests and responses,
+//                        retries, sequence numbers, delivery timeouts
+//   impl/links.hpp       broker connections (connection_setup.hpp: ApiVersions, SASL), metadata refresh,
+//                        the idempotent producer id
+//   request_pipeline.hpp one connection's requests: outbox, correlation order, deadlines
+#pragma once
+
+#include <kafkio/core/connection_setup.hpp>
+#include <kafkio/core/metadata_cache.hpp>
+#include <kafkio/core/produce_error.hpp>
+#include <kafkio/core/producer_batch.hpp>
+#include <kafkio/core/request_pipeline.hpp>
+#include <kafkio/core/requests.hpp>
+#include <kafkio/core/ring_queue.hpp>
+#include <kafkio/core/time_source.hpp>
+#include <kafkio/metrics.hpp>
+#include <kafkio/partitioner.hpp>
+#include <kafkio/producer_config.hpp>
+#include <kafkio/record.hpp>
+
+#include <cerrno>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace kafkio::core {
+
+using log_function = std::function<void(log_level, std::string_view)>;
+
+// What pending operations complete with when the producer is destroyed: ECANCELED in the system category, which
+// is what boost::asio::error::operation_aborted converts to (compare with std::errc::operation_canceled).
+inline std::error_code aborted_error() { return {ECANCELED, std::system_category()}; }
+
+// Something the driver must do with a connection.
+struct io_request {
+  enum class kind : std::uint8_t {
+    connect,  // resolve and connect connection_endpoint(c); report on_connected(c, ec)
+    write,    // take the queued frames (pipeline(c)->begin_write), write them, report on_written(c, frames)
+    close,    // close the socket; the core has already failed what was pending and forgets c
+  } what;
+  connection_id connection;
+};
+
+// A finished operation. Records carry where Kafka stored them; flush/connect/close only `error`.
+struct completion {
+  completion_id id;
+  std::error_code error;
+  bool is_record = true;
+  record_metadata metadata;  // records only
+};
+
+struct endpoint {
+  std::string host, port;
+};
+
+class producer_core {
+ public:
+  // `config` must be validated (producer_config::parse / validate). `seed` feeds the partitioner's and the
+  // backoff jitter's randomness.
+  producer_core(producer_config config, time_source clock = {}, std::uint64_t seed = std::random_device{}());
+  producer_core(const producer_core&) = delete;
+  producer_core& operator=(const producer_core&) = delete;
+
+  // ---- from the application --------------------------------------------------------------------------------------
+  enum class send_result : std::uint8_t {
+    accepted,          // in a batch, or waiting for its topic's metadata
+    waiting_for_room,  // buffer.memory is full: waits (copied) until there is room; cancel() may end the wait
+    completed,         // refused at once: its completion is already queued
+  };
+  // Takes the record (copying its bytes). With `wait_for_room` a full buffer.memory makes it wait instead of
+  // failing with queue_full.
+  send_result send(const producer_record& record, completion_id id, bool wait_for_room);
+  // Completes once every record sent before it completed.
+  void flush(completion_id id);
+  // Completes once metadata arrived from some broker, or with broker_connection_failed after max.block.ms.
+  void connect(completion_id id);
+  // Flushes, then closes every connection; later sends fail with producer_closed.
+  void close(completion_id id);
+  // A send waiting for room stops waiting and completes with aborted_error(). Other operations ignore it.
+  void cancel(completion_id id);
+  // The producer is going away: everything pending completes with aborted_error(); nothing runs afterwards.
+  void abort();
+
+  void set_logger(log_function f) { log_ = std::move(f); }
+  void set_partitioner(partitioner_function f) { custom_partitioner_ = std::move(f); }
+
+  // ---- from the driver -------------------------------------------------------------------------------------------
+  void on_connected(connection_id c, std::error_code ec);
+  void on_bytes(connection_id c, protocol::bytes_view data);
+  // The frames of a write (from pipeline(c)->begin_write) were written (or the write failed: report that with
+  // on_disconnected); `frames` come back for reuse.
+  void on_written(connection_id c, std::vector<protocol::byte_buffer>& frames);
+  void on_disconnected(connection_id c, std::error_code ec);
+  void on_timer();
+  void run();  // the pass the core asked for with wants_run()
+
+  // ---- outputs ---------------------------------------------------------------------------------------------------
+  bool wants_run() const noexcept { return run_wanted_; }
+  time_point wakeup() const noexcept { return wakeup_at_; }
+  bool take_io_request(io_request& out) {
+    if (io_requests_.empty()) return false;
+    out = io_requests_.front();
+    io_requests_.pop_front();
+    return true;
+  }
+  bool has_io_requests() const noexcept { return !io_requests_.empty(); }
+  ring_queue<completion>& completions() noexcept { return completions_; }
+  // The connection's requests, for its driver (nullptr once the core gave up on it).
+  request_pipeline* pipeline(connection_id c);
+  endpoint connection_endpoint(connection_id c) const;
+
+  // ---- state -----------------------------------------------------------------------------------------------------
+  producer_metrics metrics() const;
+  bool has_metadata() const noexcept { return metadata_.ever_updated(); }
+  const producer_config& config() const noexcept { return cfg_; }
+  time_point now() const { return clock_.now(); }
+
+ private:
+  using batch = producer_batch;
+  using batch_ptr = std::unique_ptr<batch>;
+  using pqueue = partition_queue;
+
+  // What the producer is doing as a whole.
+  enum class lifecycle : std::uint8_t {
+    running,  // taking records
+    closing,  // async_close: what was sent still goes out; new sends fail with producer_closed
+    closed,   // close finished: connections closed, nothing runs
+    aborted,  // the producer was destroyed: everything pending failed with aborted_error()
+  };
+  bool accepting() const noexcept { return life_ == lifecycle::running; }
+  bool finished() const noexcept { return life_ == lifecycle::closed || life_ == lifecycle::aborted; }
+
+  struct owned_record;  // a record copied while it waits (for metadata or for room)
+  struct topic_queue {
+    std::string name;
+    std::deque<pqueue> partitions;  // sized from metadata; a deque so growing never moves a queue
+    detail::sticky_partition sticky;
+    std::uint32_t round_robin = 0;
+    std::deque<owned_record> waiting;  // records accepted before the topic's metadata was known
+    time_point waiting_since{};
+  };
+  // One broker (or bootstrap address) and the connection to it.
+  struct link {
+    std::int32_t node_id = -1;  // < 0: a bootstrap address
+    std::string host, port;
+    enum class state : std::uint8_t { down, connecting, setting_up, ready } st = state::down;
+    connection_id conn = 0;                    // current connection attempt (valid unless down)
+    std::unique_ptr<request_pipeline> pipe;    // its requests (set while not down)
+    std::unique_ptr<connection_setup> setup;   // while setting_up
+    bool socket_open = false;                  // the driver reported the connection established
+    time_point connect_deadline{};             // socket.connection.setup.timeout.ms for the attempt
+    protocol::negotiated_versions versions;
+    std::size_t produce_in_flight = 0;
+    int failures = 0;
+    time_point reconnect_at{};
+    time_point throttled_until{};
+    broker_metrics stats;
+    std::string address() const { return host + ":" + port; }
+  };
+  struct flush_waiter {
+    std::uint64_t generation;
+    completion_id id;
+    bool closes;  // the flush of a close(): the close finishes when it does
+  };
+  struct room_waiter;
+  struct connect_waiter {
+    time_point deadline;
+    completion_id id;
+  };
+
+  // accumulate (impl/accumulate.hpp)
+  std::error_code validate(const producer_record& r) const;
+  topic_queue& topic_for(std::string_view name);
+  std::error_code append(topic_queue& t, const producer_record& r, completion_id done, std::uint64_t generation);
+  std::int32_t choose_partition(topic_queue& t, const producer_record& r, std::int32_t partitions);
+  void place_waiting_records(topic_queue& t);
+  void fail_waiting_records(topic_queue& t, std::error_code ec);
+  void serve_room_waiters();
+  void count_accepted();
+  void release_generation(std::uint64_t generation);
+  void complete(completion_id id, std::error_code ec);
+  void complete_record_error(completion_id done, std::string topic, std::int32_t partition, std::error_code ec,
+                             std::uint64_t generation);
+  void finish_batch(batch& b, std::error_code ec, std::int64_t base_offset, std::int64_t log_append_time);
+  void recycle(batch_ptr b);
+  void finish_close();
+
+  // connections and metadata (impl/links.hpp)
+  link& link_for(std::int32_t node_id);
+  link* link_of(connection_id c);
+  link* any_ready_link();
+  void ensure_connected(link& l, time_point now);
+  void advance_setup(link& l, const connection_setup::step& s, protocol::byte_buffer& frame, std::int32_t corr);
+  void on_setup_response(link& l, std::error_code ec, protocol::bytes_view frame);
+  void on_link_ready(link& l);
+  void fail_all_pending(std::error_code ec);
+  void on_link_down(link& l, std::error_code ec, std::string_view why = {});
+  void close_link(link& l, std::error_code reason);
+  void expire_requests(time_point now);
+  void request_metadata();
+  void maybe_send_metadata(time_point now);
+  void on_metadata(const metadata_result& m, time_point now);
+  void expire_connect_waiters(time_point now);
+  void complete_connect_waiters(std::error_code ec);
+  void maybe_init_producer_id(time_point now);
+  template <class Callback>
+  bool send_request(link& l, protocol::byte_buffer frame, std::int32_t correlation_id, bool expect_response,
+                    Callback cb);
+  std::int32_t next_correlation_id() noexcept { return ++correlation_; }
+
+  // sending (impl/send.hpp)
+  void wake() noexcept {
+    if (!finished()) run_wanted_ = true;
+  }
+  void expire_batches(time_point now);
+  void drain_to(link& l, std::vector<std::pair<topic_queue*, std::int32_t>>& partitions, time_point now);
+  bool sendable(pqueue& q, batch& b, time_point now) const;
+  std::error_code assign_sequence(pqueue& q, batch& b);
+  void on_produce_response(link& l, std::vector<batch_ptr>& batches, std::error_code ec, protocol::bytes_view frame,
+                           std::int16_t version);
+  void handle_partition_result(batch_ptr b, std::int16_t error, std::int64_t base_offset, std::int64_t log_append_time,
+                               std::optional<std::string_view> message, time_point now);
+  void retry_batch(batch_ptr b, std::error_code why, time_point now);
+  void fail_batch(batch_ptr b, std::error_code ec);
+  void schedule(time_point when) noexcept {
+    if (when < wakeup_at_ && !finished()) wakeup_at_ = when;
+  }
+  milliseconds backoff(int attempts, milliseconds base, milliseconds max);
+  void log(log_level lvl, const std::string& msg) const {
+    if (log_) log_(lvl, msg);
+  }
+  bool idempotent() const noexcept { return idempotent_; }
+  std::size_t buffer_memory() const noexcept { return static_cast<std::size_t>(cfg_.buffer_memory); }
+  std::size_t batch_size() const noexcept { return static_cast<std::size_t>(cfg_.batch_size); }
+  pqueue& queue_of(const batch& b) { return topics_.at(*b.topic)->partitions[static_cast<std::size_t>(b.partition)]; }
+
+  producer_config cfg_;
+  time_source clock_;
+  bool idempotent_;
+  milliseconds delivery_timeout_;
+  milliseconds max_block_;  // how long a record may wait for its topic's metadata
+  log_function log_;
+  partitioner_function custom_partitioner_;
+  std::minstd_rand rng_;
+  lifecycle life_ = lifecycle::running;
+
+  // outputs
+  ring_queue<io_request> io_requests_;
+  ring_queue<completion> completions_;
+  bool run_wanted_ = false;
+  time_point wakeup_at_ = time_point::max();
+
+  // Heterogeneous lookup: a send looks its topic up by string_view without building a std::string.
+  struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<topic_queue>, string_hash, std::equal_to<>> topics_;
+  std::vector<batch_ptr> batch_pool_;                          // finished batches, buffers kept for reuse
+  std::vector<protocol::record_header_view> header_scratch_;  // reused per append
+  // Reused by every sender pass and Produce request, so that steady state allocates nothing per request.
+  struct ready_partition {
+    std::int32_t leader;
+    std::size_t order;  // position found, kept within a leader
+    topic_queue* topic;
+    std::int32_t partition;
+  };
+  std::vector<ready_partition> ready_scratch_;                        // run(): partitions with something to send
+  std::vector<std::pair<topic_queue*, std::int32_t>> parts_scratch_;  // run(): those of one leader
+  std::vector<produce_partition_data> produce_data_scratch_;         // drain_to(): one request's batches
+  static constexpr std::size_t max_request_batches_pooled = 64;
+  std::vector<std::vector<batch_ptr>> request_batches_pool_;  // batch lists of finished requests
+  produce_result produce_result_scratch_;                     // on_produce_response()
+  metadata_cache metadata_;
+  std::map<std::int32_t, link> links_;
+  std::unordered_map<connection_id, std::int32_t> connections_;  // live connection -> its link's node id
+  // Pipelines of connections given up on, kept until the next input: close_link can run inside their callbacks.
+  std::vector<std::unique_ptr<request_pipeline>> retired_pipes_;
+  connection_id last_connection_ = 0;
+  std::int32_t correlation_ = 0;
+  bool metadata_wanted_ = true, metadata_in_flight_ = false;
+  time_point metadata_retry_at_{};
+  int metadata_failures_ = 0;
+
+  // idempotence
+  std::int64_t producer_id_ = -1;
+  std::int16_t producer_epoch_ = -1;
+  bool producer_id_in_flight_ = false, producer_id_reset_wanted_ = false;
+  time_point producer_id_retry_at_{};
+  int producer_id_failures_ = 0;
+
+  // memory and completion accounting
+  std::size_t buffered_bytes_ = 0;
+  std::deque<room_waiter> room_waiters_;
+  std::size_t room_waiter_bytes_ = 0;
+  std::uint64_t generation_ = 0;                                         // bumped by each flush
+  std::deque<std::pair<std::uint64_t, std::size_t>> generation_counts_;  // outstanding records per generation
+  std::deque<flush_waiter> flush_waiters_;
+  std::vector<connect_waiter> connect_waiters_;  // connect() calls waiting for the first metadata
+  bool flushing_ = false;                        // a flush is waiting: send open batches without lingering
+  producer_metrics counters_;
+};
+
+}  // namespace kafkio::core
+
+#include <kafkio/core/impl/accumulate.hpp>
+#include <kafkio/core/impl/links.hpp>
+#include <kafkio/core/impl/send.hpp>
