@@ -1,8 +1,5 @@
 // A fake Kafka cluster on loopback for unit tests of the producer: Asio acceptors on 127.0.0.1:0, in the test's own
-// io_context, answering ApiVersions, Metadata, InitProducerId and Produce with the generated codecs. It keeps a log
-// per partition with real offsets and the broker's idempotence rules (NOTES.md §10: sequence checks, duplicates of
-// the last 5 batches answered with their original offset), records every batch it received, and can be scripted
-// to misbehave.
+// io_context, carrying bytes to and from fake_cluster (fake_cluster.hpp: the answers, the logs, the scripting).
 //
 //   boost::asio::io_context io;
 //   kafkio::test::fake_broker fake(io);                 // node 1; {.nodes = 2} for two listeners
@@ -15,29 +12,21 @@
 // Single-threaded, like the producer: everything runs on the io_context's thread.
 #pragma once
 
-#include <kafkio/protocol/frame.hpp>
-#include <kafkio/protocol/record_batch_reader.hpp>
-#include <kafkio/protocol/request.hpp>
+#include "fake_cluster.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
 #include <chrono>
-#include <deque>
-#include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace kafkio::test {
 
 namespace asio = boost::asio;
-using protocol::api_key;
-using protocol::byte_buffer;
-using protocol::bytes_view;
 
 // Runs `io` until `done()` is true or `timeout` passed; returns done(). The fake's pending accept keeps the
 // io_context busy, so this never returns early for lack of work.
@@ -55,56 +44,12 @@ inline void run_for(asio::io_context& io, std::chrono::milliseconds d) {
   run_until(io, [] { return false; }, d);
 }
 
-// What the fake sends instead of the normal response to one request.
-enum class fake_fault {
-  swallow,             // answer neither this request nor any later one on the connection (a hung broker)
-  close,               // close the connection without answering
-  truncate_and_close,  // write the first half of the response frame, then close
-  absurd_length,       // a size prefix of 0x7ffffff0 (~2 GiB) and a few bytes; the connection stays open
-  negative_length,     // a size prefix of 0x80000000
-  wrong_correlation,   // a well-formed response whose correlation id is off by 1000
-  garbage_body,        // the right correlation id, then bytes that decode as nothing
-};
-
-struct fake_record {
-  std::optional<std::string> key, value;
-  std::vector<std::pair<std::string, std::optional<std::string>>> headers;
-  std::int64_t timestamp = 0;
-};
-
-// One batch as it arrived in a Produce request, and what the fake did with it.
-struct fake_produce_attempt {
-  std::string topic;
-  std::int32_t partition = -1;
-  int node = 0, connection = 0;
-  std::int16_t version = 0, acks = 0;
-  std::int64_t producer_id = -1;
-  std::int16_t producer_epoch = -1;
-  std::int32_t base_sequence = -1;
-  std::vector<fake_record> records;
-  std::int16_t error = 0;          // partition error answered
-  std::int64_t base_offset = -1;   // where it was written, or the original offset of a duplicate
-  bool duplicate = false;          // a retry of a batch already written: acknowledged, not written again
-};
-
-struct fake_stored_record {
-  std::int64_t offset;
-  fake_record record;
-};
-
-class fake_broker {
+class fake_broker : public fake_cluster {
  public:
-  struct options {
-    int nodes = 1;                           // node ids 1..nodes, one listener each
-    std::int16_t api_versions_max = 4;       // a newer ApiVersions request gets the v0-format error-35 reply
-    bool rdkafka_mock_api_versions_reply = false;  // ... or the librdkafka 2.0.2 mock's reply (neither v0 nor v3)
-    std::int16_t produce_max = 12, metadata_max = 12, init_producer_id_max = 5;
-    std::int32_t default_partitions = 1;     // for topics created by a Metadata request
-    bool auto_create = true;
-  };
-
   explicit fake_broker(asio::io_context& io) : fake_broker(io, options{}) {}
-  fake_broker(asio::io_context& io, options o) : io_(io), opts_(o) {
+  fake_broker(asio::io_context& io, options o)
+      : fake_cluster(o, [this](int node) { return std::pair<std::string, std::uint16_t>("127.0.0.1", ports_.at(node)); }),
+        io_(io) {
     for (int n = 1; n <= o.nodes; ++n) {
       auto& l = listeners_[n];
       l = std::make_unique<asio::ip::tcp::acceptor>(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
@@ -126,46 +71,6 @@ class fake_broker {
   }
   std::string address(int node) const { return "127.0.0.1:" + std::to_string(ports_.at(node)); }
 
-  // Topics and leaders. A leader change bumps the partition's leader epoch.
-  void create_topic(const std::string& name, std::int32_t partitions, int leader = 1) {
-    auto& t = topics_[name];
-    t.resize(static_cast<std::size_t>(partitions));
-    for (auto& p : t) p.leader = leader;
-  }
-  void set_leader(const std::string& topic, std::int32_t partition, int node) {
-    auto& p = topics_.at(topic).at(static_cast<std::size_t>(partition));
-    p.leader = node;
-    ++p.leader_epoch;
-  }
-
-  // Scripting. Faults apply to the next requests of that API, in order (one fault per request).
-  void inject(api_key key, fake_fault f, int times = 1) {
-    for (int i = 0; i < times; ++i) faults_[key].push_back(f);
-  }
-  // The next batches (of any partition) get these partition error codes instead of being written.
-  void fail_produce(std::initializer_list<std::int16_t> errors) { produce_errors_.insert(produce_errors_.end(), errors); }
-  // Called for each well-formed batch before it is written; a non-zero return is answered as its error.
-  std::function<std::int16_t(const fake_produce_attempt&)> produce_hook;
-  // Metadata reports `error` for the topic (and no partitions) from now on.
-  void set_topic_error(const std::string& topic, std::int16_t error) { topic_errors_[topic] = error; }
-
-  // The next InitProducerId requests fail with these error codes.
-  void fail_init_producer_id(std::initializer_list<std::int16_t> errors) {
-    init_errors_.insert(init_errors_.end(), errors);
-  }
-  // While held, Produce responses (and anything after them on the same connection) wait; release sends them.
-  void hold_produce_responses() { hold_ = true; }
-  void release_produce_responses() {
-    hold_ = false;
-    for (auto& s : sessions_) {
-      s->held = false;
-      for (auto& f : std::exchange(s->held_frames, {})) s->queue(std::move(f));
-    }
-  }
-  // Closes every client connection (the listeners stay open): a broker restart as clients see it.
-  void drop_connections() {
-    for (auto& s : sessions_) s->close();
-  }
   void stop() {
     for (auto& [n, l] : listeners_) {
       boost::system::error_code ignored;
@@ -174,74 +79,36 @@ class fake_broker {
     drop_connections();
   }
 
-  // Observation.
-  const std::vector<fake_produce_attempt>& produce_attempts() const noexcept { return attempts_; }
-  const std::vector<fake_stored_record>& log(const std::string& topic, std::int32_t partition) const {
-    static const std::vector<fake_stored_record> none;
-    auto it = topics_.find(topic);
-    if (it == topics_.end() || partition < 0 || static_cast<std::size_t>(partition) >= it->second.size()) return none;
-    return it->second[static_cast<std::size_t>(partition)].log;
-  }
-  int requests(api_key key) const {
-    int n = 0;
-    for (const auto& r : request_log_) n += r.first == key;
-    return n;
-  }
-  // Every request received: API and version, in order.
-  const std::vector<std::pair<api_key, std::int16_t>>& request_log() const noexcept { return request_log_; }
-  int connections_accepted() const noexcept { return next_connection_id_; }
-  std::int64_t last_producer_id() const noexcept { return next_producer_id_ - 1; }
-
  private:
-  struct idempotence_state {  // per partition and producer id
-    std::int16_t epoch = -1;
-    std::int32_t last_sequence = -1;
-    struct cached {
-      std::int16_t epoch;
-      std::int32_t base_sequence, count;
-      std::int64_t offset;
-    };
-    std::deque<cached> recent;  // the last 5 batches, as a broker keeps them
-  };
-  struct partition_state {
-    int leader = 1;
-    std::int32_t leader_epoch = 0;
-    std::vector<fake_stored_record> log;
-    std::map<std::int64_t, idempotence_state> producers;
-  };
-
-  struct session : std::enable_shared_from_this<session> {
-    session(asio::io_context& io, int node, int id) : socket(io), node(node), id(id), reader(64u << 20) {}
+  // One accepted socket and its fake_session.
+  struct connection : std::enable_shared_from_this<connection> {
+    connection(asio::io_context& io) : socket(io), reader(64u << 20) {}
     asio::ip::tcp::socket socket;
-    int node, id;
+    std::shared_ptr<fake_session> session;
     protocol::frame_reader reader;
-    std::deque<byte_buffer> outbox;
-    std::vector<byte_buffer> held_frames;
-    bool writing = false, muted = false, held = false, close_after_write = false, closed = false;
+    bool writing = false, closed = false;
 
-    void queue(byte_buffer frame) {
-      if (closed || muted) return;
-      if (held) return held_frames.push_back(std::move(frame));
-      outbox.push_back(std::move(frame));
-      write();
-    }
-    void write() {
-      if (writing || closed) return;
-      if (outbox.empty()) {
-        if (close_after_write) close();
+    // Writes the session's outbox, one frame at a time; closes when the session says so.
+    void pump() {
+      if (closed) return;
+      if (session->closed) return close();
+      if (writing) return;
+      if (session->outbox.empty()) {
+        if (session->close_after_write) close();
         return;
       }
       writing = true;
-      asio::async_write(socket, asio::buffer(outbox.front()), [self = shared_from_this()](auto ec, std::size_t) {
+      asio::async_write(socket, asio::buffer(session->outbox.front()), [self = shared_from_this()](auto ec, std::size_t) {
         self->writing = false;
         if (self->closed) return;
         if (ec) return self->close();
-        self->outbox.pop_front();
-        self->write();
+        self->session->outbox.pop_front();
+        self->pump();
       });
     }
     void close() {
       closed = true;
+      session->closed = true;
       boost::system::error_code ignored;
       socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
       socket.close(ignored);
@@ -249,288 +116,46 @@ class fake_broker {
   };
 
   void accept(int node) {
-    auto s = std::make_shared<session>(io_, node, 0);
-    listeners_.at(node)->async_accept(s->socket, [this, s, node, alive = alive_](boost::system::error_code ec) {
+    auto c = std::make_shared<connection>(io_);
+    listeners_.at(node)->async_accept(c->socket, [this, c, node, alive = alive_](boost::system::error_code ec) {
       if (!*alive || ec) return;
-      s->id = ++next_connection_id_;
-      s->socket.set_option(asio::ip::tcp::no_delay(true));
-      sessions_.push_back(s);
-      read(s);
+      c->session = open_session(node);
+      c->session->wake = [weak = std::weak_ptr<connection>(c)] {
+        if (auto c = weak.lock()) c->pump();
+      };
+      c->socket.set_option(asio::ip::tcp::no_delay(true));
+      connections_.push_back(c);
+      read(c);
       accept(node);
     });
   }
 
-  void read(const std::shared_ptr<session>& s) {
-    auto space = s->reader.prepare();
-    s->socket.async_read_some(asio::buffer(space.data(), space.size()),
-                              [this, s, alive = alive_](boost::system::error_code ec, std::size_t n) {
-                                if (!*alive || s->closed) return;
-                                if (ec) return s->close();
-                                s->reader.commit(n);
+  void read(const std::shared_ptr<connection>& c) {
+    auto space = c->reader.prepare();
+    c->socket.async_read_some(asio::buffer(space.data(), space.size()),
+                              [this, c, alive = alive_](boost::system::error_code ec, std::size_t n) {
+                                if (!*alive || c->closed) return;
+                                if (ec) return c->close();
+                                c->reader.commit(n);
                                 bytes_view frame;
                                 std::error_code fec;
                                 for (;;) {
-                                  auto st = s->reader.next(frame, fec);
+                                  auto st = c->reader.next(frame, fec);
                                   if (st == protocol::frame_reader::status::need_more) break;
-                                  if (st == protocol::frame_reader::status::error) return s->close();
-                                  on_request(*s, frame);
-                                  if (s->closed) return;
+                                  if (st == protocol::frame_reader::status::error) return c->close();
+                                  on_request(*c->session, frame);
+                                  c->pump();
+                                  if (c->closed) return;
                                 }
-                                read(s);
+                                read(c);
                               });
   }
 
-  void on_request(session& s, bytes_view frame) {
-    protocol::reader peek(frame);
-    const auto key = static_cast<api_key>(peek.int16());
-    const auto version = peek.int16();
-    const auto header_version = protocol::request_header_version(key, version);
-    protocol::reader r(frame);
-    protocol::request_header h;
-    if (!peek.ok() || !header_version || h.decode(r, *header_version)) return s.close();
-    request_log_.emplace_back(key, version);
-    const auto body = r.rest();
-    byte_buffer out;  // response without size prefix
-    protocol::writer w(out);
-    auto header = [&](std::int16_t response_version) {
-      protocol::response_header rh;
-      rh.correlation_id = h.correlation_id;
-      rh.encode(w, *protocol::response_header_version(key, response_version));
-    };
-    switch (key) {
-      case api_key::api_versions: {
-        protocol::api_versions_response m;
-        std::int16_t v = version;
-        if (version > opts_.api_versions_max && opts_.rdkafka_mock_api_versions_reply) {
-          header(0);  // error 35, a one-byte count, key 18's range, an int32 throttle: see mock_cluster_test.cpp
-          for (int b : {0x00, 0x23, 0x01, 0x00, 0x12, 0x00, 0x00, 0x00, int{opts_.api_versions_max}, 0, 0, 0, 0})
-            w.int8(static_cast<std::int8_t>(b));
-          break;
-        }
-        if (version > opts_.api_versions_max) {  // NOTES §3: v0 body, error 35, only ApiVersions' own range
-          v = 0;
-          m.error_code = 35;
-          m.api_keys.push_back({18, 0, opts_.api_versions_max, {}});
-        } else {
-          m.api_keys = {{0, 3, opts_.produce_max, {}}, {3, 1, opts_.metadata_max, {}},
-                        {18, 0, opts_.api_versions_max, {}}, {22, 0, opts_.init_producer_id_max, {}}};
-        }
-        header(0);
-        m.encode(w, v);
-        break;
-      }
-      case api_key::metadata: {
-        protocol::metadata_request req;
-        if (protocol::decode_message(body, req, version)) return s.close();
-        header(version);
-        metadata(req).encode(w, version);
-        break;
-      }
-      case api_key::init_producer_id: {
-        protocol::init_producer_id_response m;
-        if (!init_errors_.empty()) {
-          m.error_code = init_errors_.front();
-          init_errors_.pop_front();
-        } else {
-          m.producer_id = next_producer_id_++;
-          m.producer_epoch = 0;
-        }
-        header(version);
-        m.encode(w, version);
-        break;
-      }
-      case api_key::produce: {
-        protocol::produce_request req;
-        if (protocol::decode_message(body, req, version)) return s.close();
-        auto response = produce(s, req, version);
-        if (req.acks == 0) return;  // nothing goes back, whatever happened
-        header(version);
-        response.encode(w, version);
-        if (hold_) s.held = true;
-        break;
-      }
-      default: return s.close();
-    }
-    respond(s, key, std::move(out));
-  }
-
-  void respond(session& s, api_key key, byte_buffer response) {
-    auto framed = [](bytes_view payload) {
-      byte_buffer f;
-      protocol::writer fw(f);
-      fw.int32(static_cast<std::int32_t>(payload.size()));
-      f.insert(f.end(), payload.begin(), payload.end());
-      return f;
-    };
-    auto& pending = faults_[key];
-    if (pending.empty()) return s.queue(framed(response));
-    const auto f = pending.front();
-    pending.pop_front();
-    switch (f) {
-      case fake_fault::swallow: s.muted = true; return;
-      case fake_fault::close: return s.close();
-      case fake_fault::truncate_and_close: {
-        auto whole = framed(response);
-        whole.resize(whole.size() / 2);
-        s.queue(std::move(whole));
-        s.close_after_write = true;
-        return s.write();
-      }
-      case fake_fault::absurd_length: return s.queue({0x7f, 0xff, 0xff, 0xf0, 0, 0, 0, 1, 2, 3});
-      case fake_fault::negative_length: return s.queue({0x80, 0, 0, 0, 0, 0, 0, 1});
-      case fake_fault::wrong_correlation: {
-        auto bad = framed(response);
-        bad[4] ^= 0x40;  // the correlation id is the first header field; +/- 2^30 is far from any real one
-        return s.queue(std::move(bad));
-      }
-      case fake_fault::garbage_body: {
-        byte_buffer g(response.begin(), response.begin() + 4);  // correlation id only
-        for (int i = 0; i < 8; ++i) g.push_back(i % 2 ? 0xff : 0x7f);  // huge array/string lengths, invalid tags
-        return s.queue(framed(g));
-      }
-    }
-  }
-
-  protocol::metadata_response metadata(const protocol::metadata_request& req) {
-    protocol::metadata_response m;
-    m.controller_id = 1;
-    m.cluster_id = "fake-cluster";
-    for (const auto& [n, port] : ports_) {
-      auto& b = m.brokers.emplace_back();
-      b.node_id = n;
-      b.host = "127.0.0.1";
-      b.port = port;
-    }
-    std::vector<std::string> names;
-    if (req.topics)
-      for (const auto& t : *req.topics) names.push_back(t.name.value_or(""));
-    else
-      for (const auto& [name, parts] : topics_) names.push_back(name);
-    for (const auto& name : names) {
-      auto& t = m.topics.emplace_back();
-      t.name = name;
-      if (auto e = topic_errors_.find(name); e != topic_errors_.end()) {
-        t.error_code = e->second;
-        continue;
-      }
-      if (!topics_.count(name) && opts_.auto_create && !name.empty()) create_topic(name, opts_.default_partitions);
-      auto it = topics_.find(name);
-      if (it == topics_.end()) {
-        t.error_code = 3;  // UNKNOWN_TOPIC_OR_PARTITION
-        continue;
-      }
-      for (std::size_t p = 0; p < it->second.size(); ++p) {
-        auto& part = t.partitions.emplace_back();
-        part.partition_index = static_cast<std::int32_t>(p);
-        part.leader_id = it->second[p].leader;
-        part.leader_epoch = it->second[p].leader_epoch;
-        part.replica_nodes = part.isr_nodes = {it->second[p].leader};
-      }
-    }
-    return m;
-  }
-
-  protocol::produce_response produce(session& s, const protocol::produce_request& req, std::int16_t version) {
-    protocol::produce_response m;
-    for (const auto& td : req.topic_data) {
-      auto& tr = m.responses.emplace_back();
-      tr.name = td.name;
-      for (const auto& pd : td.partition_data) {
-        auto& pr = tr.partition_responses.emplace_back();
-        pr.index = pd.index;
-        pr.log_start_offset = 0;
-        fake_produce_attempt a;
-        a.topic = td.name;
-        a.partition = pd.index;
-        a.node = s.node;
-        a.connection = s.id;
-        a.version = version;
-        a.acks = req.acks;
-        a.error = store(a, pd.records ? bytes_view(*pd.records) : bytes_view{});
-        pr.error_code = a.error;
-        pr.base_offset = a.error ? -1 : a.base_offset;
-        if (a.error == 6 && leader_of(a.topic, a.partition) > 0) {
-          pr.current_leader.leader_id = leader_of(a.topic, a.partition);
-          pr.current_leader.leader_epoch = topics_[a.topic][static_cast<std::size_t>(a.partition)].leader_epoch;
-        }
-        attempts_.push_back(std::move(a));
-      }
-    }
-    return m;
-  }
-
-  int leader_of(const std::string& topic, std::int32_t partition) const {
-    auto it = topics_.find(topic);
-    if (it == topics_.end() || partition < 0 || static_cast<std::size_t>(partition) >= it->second.size()) return -1;
-    return it->second[static_cast<std::size_t>(partition)].leader;
-  }
-
-  // Decodes, checks and (if all is well) writes one batch; returns the partition error code.
-  std::int16_t store(fake_produce_attempt& a, bytes_view batch) {
-    protocol::record_batch_reader rd(batch);
-    if (!rd.next_batch()) return 2;  // CORRUPT_MESSAGE
-    const auto& h = rd.header();
-    a.producer_id = h.producer_id;
-    a.producer_epoch = h.producer_epoch;
-    a.base_sequence = h.base_sequence;
-    protocol::record_view rv;
-    while (rd.next_record(rv)) {
-      auto str = [](const std::optional<bytes_view>& b) {
-        return b ? std::optional<std::string>(std::string(b->begin(), b->end())) : std::nullopt;
-      };
-      fake_record rec{str(rv.key), str(rv.value), {}, rv.timestamp};
-      for (const auto& hv : rv.headers()) rec.headers.emplace_back(std::string(hv.key), str(hv.value));
-      a.records.push_back(std::move(rec));
-    }
-    if (rd.next_batch() || rd.error()) return 87;  // INVALID_RECORD: one batch per partition only
-    if (leader_of(a.topic, a.partition) < 0) return 3;
-    if (leader_of(a.topic, a.partition) != a.node) return 6;
-    if (!produce_errors_.empty()) {
-      auto e = produce_errors_.front();
-      produce_errors_.pop_front();
-      return e;
-    }
-    if (produce_hook)
-      if (auto e = produce_hook(a)) return e;
-    auto& part = topics_[a.topic][static_cast<std::size_t>(a.partition)];
-    const auto count = static_cast<std::int32_t>(a.records.size());
-    if (h.producer_id >= 0) {  // NOTES §10.4
-      auto& st = part.producers[h.producer_id];
-      for (const auto& c : st.recent)
-        if (c.epoch == h.producer_epoch && c.base_sequence == h.base_sequence && c.count == count) {
-          a.duplicate = true;
-          a.base_offset = c.offset;
-          return 0;
-        }
-      if (h.producer_epoch < st.epoch) return 47;  // INVALID_PRODUCER_EPOCH
-      const bool new_epoch = h.producer_epoch > st.epoch;
-      const auto expected = new_epoch ? 0 : (st.last_sequence == INT32_MAX ? 0 : st.last_sequence + 1);
-      if (h.base_sequence != expected) return 45;  // OUT_OF_ORDER_SEQUENCE_NUMBER
-      if (new_epoch) st = idempotence_state{h.producer_epoch, -1, {}};
-      st.last_sequence = static_cast<std::int32_t>((static_cast<std::int64_t>(h.base_sequence) + count - 1) % (std::int64_t{INT32_MAX} + 1));
-      st.recent.push_back({h.producer_epoch, h.base_sequence, count, static_cast<std::int64_t>(part.log.size())});
-      if (st.recent.size() > 5) st.recent.pop_front();
-    }
-    a.base_offset = static_cast<std::int64_t>(part.log.size());
-    for (const auto& rec : a.records) part.log.push_back({static_cast<std::int64_t>(part.log.size()), rec});
-    return 0;
-  }
-
   asio::io_context& io_;
-  options opts_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // handlers outliving the fake do nothing
   std::map<int, std::unique_ptr<asio::ip::tcp::acceptor>> listeners_;
   std::map<int, std::uint16_t> ports_;
-  std::vector<std::shared_ptr<session>> sessions_;
-  std::map<std::string, std::vector<partition_state>> topics_;
-  std::map<std::string, std::int16_t> topic_errors_;
-  std::map<api_key, std::deque<fake_fault>> faults_;
-  std::deque<std::int16_t> produce_errors_, init_errors_;
-  bool hold_ = false;
-  std::vector<fake_produce_attempt> attempts_;
-  std::vector<std::pair<api_key, std::int16_t>> request_log_;
-  int next_connection_id_ = 0;
-  std::int64_t next_producer_id_ = 1000;
+  std::vector<std::shared_ptr<connection>> connections_;
 };
 
 }  // namespace kafkio::test

@@ -34,6 +34,10 @@ struct producer_batch {
   int attempts = 0;
   bool full = false;     // closed for appends (batch.size reached, or taken for sending)
   bool sealed = false;   // header written for the current producer id/epoch/sequence; ready to go on the wire
+  // Sent, but the answer was lost (connection closed, request timed out, garbage): the broker may have written it.
+  // Such a batch is resent under the same producer id and sequence until the broker says what happened, never
+  // renumbered, or a copy could be written twice.
+  bool fate_unknown = false;
   // Idempotence: what the sealed bytes carry. base_sequence < 0: not yet numbered.
   std::int64_t producer_id = -1;
   std::int16_t producer_epoch = -1;

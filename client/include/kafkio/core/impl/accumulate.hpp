@@ -287,7 +287,7 @@ inline void producer_core::recycle(batch_ptr b) {
   b->records.clear();
   b->reserved_bytes = 0;
   b->attempts = 0;
-  b->full = b->sealed = false;
+  b->full = b->sealed = b->fate_unknown = false;
   b->producer_id = -1;
   b->producer_epoch = -1;
   b->base_sequence = -1;

@@ -237,9 +237,9 @@ inline void producer_core::maybe_send_metadata(time_point now) {
       if (!next || cand.reconnect_at < next->reconnect_at) next = &cand;
     };
     for (const auto& [id, b] : metadata_.brokers()) consider(link_for(id));
-    if (!next)
-      for (auto& [id, cand] : links_)
-        if (id < 0) consider(cand);
+    if (!next)  // bootstrap addresses in the order given (-1, -2, ...): the first of equals wins
+      for (auto it = links_.rbegin(); it != links_.rend(); ++it)
+        if (it->first < 0) consider(it->second);
     if (next) ensure_connected(*next, now);
     return;
   }
@@ -347,9 +347,15 @@ inline void producer_core::on_metadata(const metadata_result& m, time_point now)
 inline void producer_core::maybe_init_producer_id(time_point now) {
   if (!idempotent() || producer_id_in_flight_) return;
   if (producer_id_ >= 0 && !producer_id_reset_wanted_) return;
-  if (producer_id_reset_wanted_) {  // only once nothing is in flight: a retry must not race a new id
+  if (producer_id_reset_wanted_) {
+    // Only once nothing is in flight and no batch's fate is unknown: a batch the broker may have written must not
+    // be renumbered under the new id (it would be written again).
     for (auto& [id, l] : links_)
       if (l.produce_in_flight) return;
+    for (auto& [name, t] : topics_)
+      for (auto& q : t->partitions)
+        for (std::size_t i = 0; i < q.queued.size(); ++i)
+          if (q.queued[i]->fate_unknown && q.queued[i]->producer_id == producer_id_) return;
   }
   if (now < producer_id_retry_at_) return schedule(producer_id_retry_at_);
   link* l = any_ready_link();

@@ -45,6 +45,8 @@ inline void producer_core::run() {
   maybe_init_producer_id(now);
   if (finished()) return;
   const bool id_ready = !idempotent() || (producer_id_ >= 0 && !producer_id_reset_wanted_);
+  // Waiting to replace the producer id: only batches whose fate is unknown go out, to learn it (sendable()).
+  const bool resolving = idempotent() && producer_id_ >= 0 && producer_id_reset_wanted_;
 
   // Which leaders have something to send, and when the next linger/backoff expires. (Member scratch vectors,
   // not a map of vectors per pass: they keep their capacity, so a pass allocates nothing.)
@@ -72,7 +74,7 @@ inline void producer_core::run() {
     metadata_wanted_ = true;
     maybe_send_metadata(now);
   }
-  if (!id_ready) return;
+  if (!id_ready && !resolving) return;
   // Grouped by leader, in the order found within a leader (std::sort with the position as tie-break: stable_sort
   // would take a temporary buffer from the heap).
   std::sort(ready.begin(), ready.end(), [](const ready_partition& a, const ready_partition& b) {
@@ -142,6 +144,7 @@ inline void producer_core::expire_batches(time_point now) {
 
 inline bool producer_core::sendable(pqueue& q, batch& b, time_point now) const {
   if (b.retry_at > now) return false;
+  if (idempotent() && producer_id_reset_wanted_ && !(b.fate_unknown && b.producer_id == producer_id_)) return false;
   if (idempotent()) {
     if (q.in_flight >= 5 || (q.one_at_a_time && q.in_flight > 0)) return false;
   } else if (q.in_flight > 0) {
@@ -256,6 +259,7 @@ inline void producer_core::on_produce_response(link& l, std::vector<batch_ptr>& 
       // makes the broker drop a copy it already has.
       auto& q = queue_of(*b);
       if (q.in_flight) --q.in_flight;
+      b->fate_unknown = true;
       if (ec == std::errc::operation_canceled) fail_batch(std::move(b), ec);
       else retry_batch(std::move(b), ec, now);
       continue;
@@ -298,7 +302,12 @@ inline void producer_core::handle_partition_result(batch_ptr b, std::int16_t err
   if (error && message)
     log(log_level::warning,
         *b->topic + "-" + std::to_string(b->partition) + ": " + ec.message() + ": " + std::string(*message));
-  switch (classify_produce_error(error, idempotent())) {
+  const auto action = classify_produce_error(error, idempotent());
+  // An answer about the batch's own sequence settles whether an earlier copy was written; a transient refusal of
+  // this copy (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, ...) says nothing about earlier ones.
+  if (action != produce_error_action::retry && action != produce_error_action::retry_with_metadata)
+    b->fate_unknown = false;
+  switch (action) {
     case produce_error_action::succeed:
     case produce_error_action::succeed_duplicate: {
       if (idempotent()) q.last_acked_sequence = b->base_sequence + b->record_count() - 1;
