@@ -8,6 +8,7 @@ loop it runs on (gevent, asyncio via kafkio.aio, or plain threads). See docs/pyt
 """
 import logging
 import time
+import weakref
 
 from . import _native
 from ._config import _PARTITIONERS, log_ignored, translate
@@ -54,7 +55,7 @@ class Producer(_native.NativeProducer):
         handler = _log_handler(s.logger, s.error_cb) if (s.logger is not None or s.error_cb is not None) else None
         super().__init__(s.properties, s.max_messages, s.max_bytes, _PARTITIONERS[s.partitioner][1], s.on_delivery,
                          s.only_errors, handler)
-        self._waiters = Waiters(self, s.wait_mode)
+        self._waiters = Waiters(weakref.proxy(self), s.wait_mode)  # a proxy: no reference cycle
         log = s.logger or logging.getLogger("kafkio")
         for note in self._notes():
             log.info("kafkio: %s", note)

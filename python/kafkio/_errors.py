@@ -35,11 +35,10 @@ class KafkaError:
     def txn_requires_abort(self):
         return self._txn_requires_abort
 
-    def __str__(self):
-        return self._reason
-
-    def __repr__(self):
+    def __str__(self):  # confluent-kafka's format
         return f'KafkaError{{code={self.name()},val={self._code},str="{self._reason}"}}'
+
+    __repr__ = __str__
 
     def __bool__(self):
         return self._code != 0

@@ -7,6 +7,7 @@ The native I/O thread makes an eventfd readable when reports arrive. A waiting c
 - otherwise (plain threads): waits in poll(2) on the eventfd inside the extension, with the GIL released.
 `kafkio.wait` in the configuration overrides the choice: "gevent" or "thread" ("auto" is the default).
 """
+import collections
 import sys
 
 
@@ -26,28 +27,46 @@ def _gevent_hub_of_this_thread():
     return None if getcurrent() is hub else hub
 
 
+# How many waiting greenlets (or asyncio tasks) one loop iteration resumes. When a broker response completes the
+# records of 100 waiting requests at once, resuming all of them in one go would run 100 request handlers before any
+# timer fires; resuming a few per iteration lets the loop's timers and sockets in between (docs/python.md).
+WAKE_PER_ITERATION = 8
+
+
 class _GeventWaiter:
-    """Greenlets of one hub waiting for one producer's reports."""
+    """Greenlets of one hub waiting for one producer's reports. One io watcher (gevent allows one waiter per
+    watcher) wakes them; they are resumed WAKE_PER_ITERATION per loop iteration."""
 
     def __init__(self, native, hub):
-        from gevent.event import Event
-        self._Event = Event
+        from gevent.hub import Waiter
+        self._Waiter = Waiter
         self._native = native
         self.hub = hub
+        self._loop = hub.loop
         self._watcher = hub.loop.io(native._fd(), 1)  # 1: READ
-        self._event = Event()
-        self._waiting = 0
+        self._waiting = []  # gevent Waiters, in arrival order
+        self._to_wake = collections.deque()  # notified, not resumed yet
+        self._resuming = False
 
     def wait(self, timeout):
-        event = self._event
-        if self._waiting == 0:
+        waiter = self._Waiter(self.hub)
+        if not self._waiting:
             self._watcher.start(self._readable)
-        self._waiting += 1
+        self._waiting.append(waiter)
+        timer = None
+        if timeout >= 0:
+            timer = self._loop.timer(timeout)
+            timer.start(waiter.switch, False)
         try:
-            event.wait(None if timeout < 0 else timeout)
+            waiter.get()
         finally:
-            self._waiting -= 1
-            if self._waiting == 0:
+            if timer is not None:
+                timer.close()
+            try:
+                self._waiting.remove(waiter)  # timed out (a woken waiter was taken off already)
+            except ValueError:
+                pass
+            if not self._waiting:
                 self._watcher.stop()
 
     def _readable(self):  # in the hub: clear the eventfd (level-triggered), wake every waiter
@@ -55,13 +74,29 @@ class _GeventWaiter:
         self.notify()
 
     def notify(self):
+        """Resumes the greenlets waiting now (not those that start waiting later), a few per iteration."""
         if self._waiting:
-            event, self._event = self._event, self._Event()
-            event.set()
+            self._to_wake.extend(self._waiting)
+            self._waiting = []
+            self._watcher.stop()
+            if not self._resuming:
+                self._resuming = True
+                self._resume()
+
+    def _resume(self, timer=None):
+        if timer is not None:
+            timer.close()
+        for _ in range(min(WAKE_PER_ITERATION, len(self._to_wake))):
+            self._loop.run_callback(self._to_wake.popleft().switch, True)  # stale (timed out) switches are ignored
+        if self._to_wake:  # the rest in the next iteration, after its timers and I/O
+            later = self._loop.timer(0)
+            later.start(self._resume, later)
+        else:
+            self._resuming = False
 
     @property
     def waiting(self):
-        return self._waiting
+        return len(self._waiting)
 
 
 class _ThreadWaiter:

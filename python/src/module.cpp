@@ -35,9 +35,10 @@ namespace {
 std::atomic<unsigned> fork_generation{0};
 void on_fork_child() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
-// Set by kafkio/__init__.py: KafkaException, and a function (category, value, message) -> KafkaError.
-nb::object kafka_exception_type;
-nb::object make_kafka_error;
+// Set by kafkio/_errors.py: KafkaException, and a function (category, value, message) -> KafkaError. Handles with
+// a reference that is never dropped: a static nb::object would be released after the interpreter finalized.
+nb::handle kafka_exception_type;
+nb::handle make_kafka_error;
 
 // category_rdkafka: the value already is a confluent-kafka (librdkafka) code.
 constexpr int category_kafka = 0, category_client = 1, category_other = 2, category_rdkafka = 3;
@@ -419,8 +420,8 @@ NB_MODULE(_native, m) {
   pthread_atfork(nullptr, nullptr, on_fork_child);
 
   m.def("_set_error_types", [](nb::object exception_type, nb::object factory) {
-    kafka_exception_type = std::move(exception_type);
-    make_kafka_error = std::move(factory);
+    kafka_exception_type = exception_type.release();
+    make_kafka_error = factory.release();
   });
   m.def("kafka_error_retriable", [](int code) -> bool {
     const auto* e = kafkio::find_kafka_error(static_cast<std::int16_t>(code));
