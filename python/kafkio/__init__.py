@@ -56,6 +56,7 @@ class Producer(_native.NativeProducer):
         super().__init__(s.properties, s.max_messages, s.max_bytes, _PARTITIONERS[s.partitioner][1], s.on_delivery,
                          s.only_errors, handler)
         self._waiters = Waiters(weakref.proxy(self), s.wait_mode)  # a proxy: no reference cycle
+        self._flushing = 0  # flush() calls waiting now
         log = s.logger or logging.getLogger("kafkio")
         for note in self._notes():
             log.info("kafkio: %s", note)
@@ -85,20 +86,28 @@ class Producer(_native.NativeProducer):
         """Waits until every record produced before the call was delivered (or failed) and its callback ran.
         Returns how many of those are still undelivered when `timeout` seconds (-1/None: no limit) passed: 0 when
         all were. (confluent-kafka returns len(); the two agree unless other greenlets produce meanwhile.)"""
-        target = self._begin_flush()
+        # Alone, flush() sends at once (skips linger.ms, as librdkafka's). While other flush() calls wait (a
+        # gevent worker's concurrent requests), it lets linger.ms batch this record with theirs instead: forcing
+        # every request's record into its own Produce request fills max.in.flight and costs a round trip
+        # (docs/python.md, "flush() under concurrency").
+        target = self._begin_flush() if self._flushing == 0 else self._produced()
         deadline = _deadline(timeout)
         waiter = None
-        while True:
-            self._serve_and_notify()
-            left_records = self._outstanding_before(target)
-            if left_records == 0:
-                return 0
-            left = _left(deadline)
-            if left == 0:
-                return left_records
-            if waiter is None:
-                waiter = self._waiters.for_caller()
-            waiter.wait(left)
+        self._flushing += 1
+        try:
+            while True:
+                self._serve_and_notify()
+                left_records = self._outstanding_before(target)
+                if left_records == 0:
+                    return 0
+                left = _left(deadline)
+                if left == 0:
+                    return left_records
+                if waiter is None:
+                    waiter = self._waiters.for_caller()
+                waiter.wait(left)
+        finally:
+            self._flushing -= 1
 
     def _serve_and_notify(self):
         served = self._serve(_ALL)

@@ -246,6 +246,8 @@ class native_producer {
     core_->request_flush();
     return next_seq_;
   }
+  // The sequence number the next record gets (flush() without skipping linger waits for it).
+  std::uint64_t produced() const { return next_seq_; }
   // Records produced before `target` whose callbacks have not run yet.
   std::size_t outstanding_before(std::uint64_t target) const {
     std::size_t n = 0;
@@ -465,6 +467,7 @@ NB_MODULE(_native, m) {
            "Queues a record; its callback runs inside a later poll() or flush().")
       .def("_serve", &native_producer::serve, "max"_a)
       .def("_begin_flush", &native_producer::begin_flush)
+      .def("_produced", &native_producer::produced)
       .def("_outstanding_before", &native_producer::outstanding_before, "target"_a)
       .def("_wait", &native_producer::wait, "timeout"_a)
       .def("_fd", &native_producer::fd)

@@ -97,6 +97,7 @@ def reading(results):
     out = []
     for case in cases_in_order(results):
         k, f, p = get(case, "kafkio-server"), get(case, "flask flush()"), get(case, "flask poll(0)")
+        py = get(case, "flask flush(), kafkio")
         if not (k and f):
             continue
         line = ("- *%s*: kafkio-server answered %.1fx the requests of the flush() gateway, both confirming delivery, "
@@ -105,6 +106,11 @@ def reading(results):
         if p:
             line += (" The poll(0) gateway answered %.0f requests/s (%.2fx kafkio-server) without knowing whether "
                      "Kafka accepted them." % (p["rps"], p["rps"] / max(k["rps"], 1e-9)))
+        if py:
+            line += (" The same Flask flush() gateway with kafkio's Python package answered %.0f requests/s "
+                     "(%.0f%% of kafkio-server, %.1fx confluent-kafka's flush()) at a p99 of %.0f ms, confirming "
+                     "delivery." % (py["rps"], 100 * py["rps"] / max(k["rps"], 1e-9),
+                                    py["rps"] / max(f["rps"], 1e-9), py["p99_ms"]))
         added_rtt = 2 * k.get("slow_one_way_ms", 0)
         if case.startswith("slow") and k["p50_ms"] >= added_rtt > 0:
             line += (" kafkio-server's p50 (%.0f ms) is the added %d ms round trip plus linger, and each of wrk's %d "
@@ -144,6 +150,9 @@ for every producer. The gateways:
 - **flask flush()**: Flask + `gunicorn -k gevent` + confluent-kafka, `flush()` per request
   (`scripts/lib/flask_gateway.py`); answers 200 after the ack as well.
 - **flask poll(0)**: the same with `poll(0)` instead of `flush()`; answers 200 at once, with null offsets.
+- **flask flush(), kafkio**: the flush() gateway with `from kafkio import Producer` instead of confluent-kafka's
+  (the import is the only change; [docs/python.md](python.md)): Flask + gunicorn -k gevent + kafkio (Python),
+  `flush()` per request; its flush() waits cooperatively, and it answers 200 after the ack.
 
 **Cases.** *Broker as it is*: loopback, sub-millisecond round trips. *Slow broker*: every byte between client and
 broker delayed by {one_way} ms each way (`scripts/lib/delay_proxy.py` in front of the broker's DELAYED listener,
