@@ -68,9 +68,13 @@ class Producer(_native.NativeProducer):
     def poll(self, timeout=-1):
         """Serves delivery callbacks; waits up to `timeout` seconds (-1/None: no limit) for at least one.
         Returns the number served."""
-        served = self._serve_and_notify()
-        if served or timeout == 0:
+        served = self._serve(_ALL)
+        if served:
+            self._waiters.notify_others()
             return served
+        return 0 if timeout == 0 else self._poll_wait(timeout)
+
+    def _poll_wait(self, timeout):
         deadline = _deadline(timeout)
         waiter = self._waiters.for_caller()
         while True:

@@ -144,7 +144,7 @@ class Waiters:
     def notify_others(self):
         """After serving reports: wake the callers waiting for them (greenlets of this thread's hub directly,
         anyone else through the eventfd, since a gevent Event must be set from its own hub's thread)."""
-        poke = self._thread.waiting > 0
+        poke = self._thread._waiting > 0
         if self._gevent:
             here = _gevent_hub_of_this_thread()
             for hub, waiter in self._gevent.items():

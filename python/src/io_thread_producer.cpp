@@ -61,7 +61,7 @@ void io_thread_producer::schedule_locked() {
 
 void io_thread_producer::submit(const record_input& r, std::uint32_t slot) {
   std::lock_guard lock(submit_mutex_);
-  auto& b = pending_;
+  auto& b = submitted_;
   pending_record p{};
   p.slot = slot;
   std::tie(p.topic_offset, p.topic_size) = append(b.bytes, r.topic);
@@ -84,20 +84,20 @@ void io_thread_producer::submit(const record_input& r, std::uint32_t slot) {
 
 void io_thread_producer::request_flush() {
   std::lock_guard lock(submit_mutex_);
-  pending_.flush = true;
+  submitted_.flush = true;
   schedule_locked();
 }
 
 void io_thread_producer::request_close() {
   std::lock_guard lock(submit_mutex_);
-  pending_.close = true;
+  submitted_.close = true;
   schedule_locked();
 }
 
 void io_thread_producer::drain() {
   {
     std::lock_guard lock(submit_mutex_);
-    std::swap(pending_, working_);
+    std::swap(submitted_, working_);
     drain_posted_ = false;
   }
   if (!producer_) {  // destroyed: nothing can be sent (the binding stops submitting first)
@@ -139,6 +139,7 @@ void io_thread_producer::complete(std::uint32_t slot, const boost::system::error
     std::lock_guard lock(report_mutex_);
     was_empty = reports_.empty() && logs_.empty();
     reports_.push_back(report);
+    pending_.store(true, std::memory_order_release);
   }
   if (was_empty) poke();
 }
@@ -153,6 +154,7 @@ void io_thread_producer::log(log_level level, std::string_view text) {
     }
     was_empty = reports_.empty() && logs_.empty();
     logs_.emplace_back(level, text);
+    pending_.store(true, std::memory_order_release);
   }
   if (was_empty) poke();
 }
@@ -173,6 +175,7 @@ void io_thread_producer::clear_wakeup() noexcept {
 }
 
 void io_thread_producer::take_reports(std::vector<delivery_report>& out) {
+  if (!pending_.exchange(false, std::memory_order_acquire)) return;
   // Read first, swap second: a report pushed after the swap finds the vector empty and writes the eventfd again.
   clear_wakeup();
   std::lock_guard lock(report_mutex_);

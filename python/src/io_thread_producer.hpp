@@ -123,12 +123,15 @@ class io_thread_producer {
   int event_fd_ = -1;
 
   std::mutex submit_mutex_;
-  batch pending_;        // guarded by submit_mutex_
+  batch submitted_;      // guarded by submit_mutex_
   bool drain_posted_ = false;  // guarded by submit_mutex_
-  batch working_;        // the I/O thread's, swapped with pending_
+  batch working_;        // the I/O thread's, swapped with submitted_
 
   std::mutex report_mutex_;
   std::vector<delivery_report> reports_;  // guarded by report_mutex_
+  // Set (under report_mutex_) when reports_ or logs_ turn non-empty, cleared by take_reports: a poll(0) with
+  // nothing new costs one atomic load, no lock and no read(2).
+  std::atomic<bool> pending_{false};
   std::vector<std::pair<log_level, std::string>> logs_;  // guarded by report_mutex_
   std::size_t logs_dropped_ = 0;                         // guarded by report_mutex_
 
