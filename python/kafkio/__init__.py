@@ -34,11 +34,13 @@ def libversion():
 
 
 def _log_handler(logger, error_cb):
-    """The native producer's log lines, delivered inside poll()/flush(): to `logger`, and errors to error_cb."""
+    """The native producer's log lines, delivered inside poll()/flush(): to `logger`; warnings and errors
+    (connection lost, broker errors, retries) also to error_cb, as KafkaError(_TRANSPORT), where librdkafka reports
+    its transport errors."""
     def handle(level, text):
         if logger is not None:
             logger.log(_LOG_LEVELS[level], "%s", text)
-        if error_cb is not None and level == 3:
+        if error_cb is not None and level >= 2:
             error_cb(KafkaError(KafkaError._TRANSPORT, text))
     return handle
 

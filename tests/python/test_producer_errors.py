@@ -96,3 +96,22 @@ def test_error_objects_behave_like_confluents():
     assert KafkaError(KafkaError._FATAL, fatal=True).fatal()
     exc = KafkaException(KafkaError(KafkaError._STATE))
     assert exc.args[0].code() == -172
+
+
+def test_error_cb_and_logger_get_connection_failures():
+    import logging
+    errors, lines = [], []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    logger = logging.getLogger("kafkio-test")
+    logger.addHandler(Collect())
+    logger.setLevel(logging.DEBUG)
+    p = Producer({"bootstrap.servers": f"127.0.0.1:{free_port()}", "message.timeout.ms": 1000,
+                  "error_cb": errors.append, "logger": logger})
+    p.produce("py-down", b"x")
+    assert p.flush(10) == 0
+    assert errors and all(e.code() == KafkaError._TRANSPORT for e in errors)
+    assert any("127.0.0.1" in line for line in lines)
