@@ -156,7 +156,7 @@ class native_producer {
     if (!parsed) raise_kafka_exception(category_client, static_cast<int>(client_errc::invalid_config), parsed.message);
     max_request_size_ = static_cast<std::size_t>(parsed.config.max_request_size);
     notes_ = parsed.notes;
-    core_ = std::make_unique<io_thread_producer>(parsed.config, librdkafka_partitioner(partitioner),
+    core_ = std::make_shared<io_thread_producer>(parsed.config, librdkafka_partitioner(partitioner),
                                                  !log_handler_.is_none());
   }
 
@@ -165,7 +165,7 @@ class native_producer {
       // The I/O thread exists only in the parent; this process has a copy of its memory (maybe with locks held).
       // Never touch it: leak it, and close only our copy of the eventfd.
       if (core_) ::close(core_->wakeup_fd());
-      (void)core_.release();
+      new std::shared_ptr<io_thread_producer>(std::move(core_));  // leaked on purpose
     }
     core_.reset();  // joins the I/O thread; records not served yet get no callback (as confluent-kafka's)
     for (auto& s : slots_) release(s);
@@ -260,6 +260,7 @@ class native_producer {
   // signal handlers when a signal interrupts the wait, so ^C raises KeyboardInterrupt as in any blocking call.
   bool wait(double timeout_s) {
     check_usable();
+    auto core = core_;  // another thread may close() while this one waits without the GIL
     using clock = std::chrono::steady_clock;
     const bool forever = timeout_s < 0;
     const auto deadline = clock::now() + std::chrono::microseconds(forever ? 0 : static_cast<std::int64_t>(timeout_s * 1e6));
@@ -269,7 +270,7 @@ class native_producer {
       int r;
       {
         nb::gil_scoped_release release;
-        r = core_->wait_readable(left);
+        r = core->wait_readable(left);
       }
       if (r >= 0) return r > 0;
       if (PyErr_CheckSignals() != 0) throw nb::python_error();
@@ -294,10 +295,10 @@ class native_producer {
   }
   // Joins the I/O thread now (close() asked it to close the connections first). Idempotent.
   void destroy() {
-    if (!core_) return;
-    if (forked()) return;
+    if (!core_ || forked()) return;
+    auto core = std::move(core_);  // with the GIL: from here on other threads see a closed producer
     nb::gil_scoped_release release;
-    core_.reset();
+    core.reset();  // joins the I/O thread (unless a wait() elsewhere still holds it; then that one does)
   }
   bool is_forked() const { return forked(); }
   bool is_closed() const { return !core_; }
@@ -395,7 +396,7 @@ class native_producer {
     callback(err, nb::cast(std::move(m)));
   }
 
-  std::unique_ptr<io_thread_producer> core_;
+  std::shared_ptr<io_thread_producer> core_;  // shared: wait() keeps it alive without the GIL
   std::vector<slot> slots_;
   std::vector<std::uint32_t> free_;
   std::vector<delivery_report> backlog_;

@@ -127,6 +127,14 @@ def reading(results):
     return "\n".join(out)
 
 
+def load_text(results):
+    """The machine's load average as the runs started: other work on the cores lowers every row."""
+    loads = [r["load"] for r in results if "load" in r]
+    if not loads:
+        return ""
+    return "; 1-minute load average %.1f to %.1f as the runs started" % (min(loads), max(loads))
+
+
 def write_doc(results, path):
     first = results[0]
     directory = os.path.splitext(path)[0]
@@ -164,7 +172,7 @@ where a server that blocks on each request is limited to about workers / round t
 GetOffsetShell, after every gateway was stopped with SIGTERM); "answer confirms delivery" = whether a 200 means
 Kafka acknowledged the record.
 
-Machine: {machine}; the client (wrk), the gateway and the broker share these cores. Run {when}.
+Machine: {machine}; the client (wrk), the gateway and the broker share these cores. Run {when}{load}.
 
 {tables}
 ![Requests per second]({rel}/throughput.svg)
@@ -174,7 +182,7 @@ Machine: {machine}; the client (wrk), the gateway and the broker share these cor
 ## Reading it
 
 {reading}
-""".format(workers=first["workers"], connections=first["connections"], duration=first["duration"],
+""".format(load=load_text(results), workers=first["workers"], connections=first["connections"], duration=first["duration"],
            one_way=first.get("slow_one_way_ms", 25), rtt=2 * first.get("slow_one_way_ms", 25),
            bound="%.0f" % (first["workers"] / (2 * first.get("slow_one_way_ms", 25) / 1000.0)),
            machine=machine(), when=when, tables=render_tables(results), rel=rel, reading=reading(results))
