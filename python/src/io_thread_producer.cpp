@@ -1,6 +1,7 @@
 #include "io_thread_producer.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -20,17 +21,33 @@ std::int64_t steady_now_ns() {
       .count();
 }
 
-// Appends `s` to the arena; returns (offset, size), size null_size for nullopt.
-std::pair<std::uint32_t, std::uint32_t> append(std::vector<char>& arena, std::optional<std::string_view> s) {
-  if (!s) return {0, null_size};
-  auto offset = static_cast<std::uint32_t>(arena.size());
-  arena.insert(arena.end(), s->begin(), s->end());
-  return {offset, static_cast<std::uint32_t>(s->size())};
+std::uint32_t size_of(const std::optional<std::string_view>& s) {
+  return s ? static_cast<std::uint32_t>(s->size()) : null_size;
+}
+std::size_t bytes_of(std::uint32_t size) { return size == null_size ? 0 : size; }
+
+char* put(char* out, const std::optional<std::string_view>& s) {
+  if (s && !s->empty()) std::memcpy(out, s->data(), s->size());
+  return out + (s ? s->size() : 0);
 }
 
-std::optional<std::string_view> view(const std::vector<char>& arena, std::uint32_t offset, std::uint32_t size) {
+// Reads a field of `size` bytes at `p` and advances it.
+std::optional<std::string_view> take_field(const char*& p, std::uint32_t size) {
   if (size == null_size) return std::nullopt;
-  return std::string_view(arena.data() + offset, size);
+  std::string_view v(p, size);
+  p += size;
+  return v;
+}
+
+int make_eventfd() {
+  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  return fd;
+}
+
+void write_one(int fd) noexcept {
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);
 }
 }  // namespace
 
@@ -39,90 +56,128 @@ io_thread_producer::io_thread_producer(const producer_config& config, partition_
   producer_.emplace(io_.get_executor(), config);  // validates; throws std::system_error(invalid_config)
   if (partitioner) producer_->set_partitioner(std::move(partitioner));
   if (collect_logs) producer_->set_logger([this](log_level level, std::string_view text) { log(level, text); });
-  event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (event_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  event_fd_ = make_eventfd();
+  io_event_fd_ = make_eventfd();
+  io_wake_.emplace(io_, io_event_fd_);  // owns io_event_fd_ from here on
+  start_wake_read();
   thread_ = std::thread([this] { io_.run(); });
 }
 
 io_thread_producer::~io_thread_producer() {
   boost::asio::post(io_, [this] {
+    drain();            // records still queued get their report too
     producer_.reset();  // aborts what is pending: those completions run on this thread before run() returns
+    io_wake_.reset();   // cancels the eventfd read
     work_.reset();
   });
   thread_.join();
   ::close(event_fd_);
 }
 
-void io_thread_producer::schedule_locked() {
-  if (drain_posted_) return;
-  drain_posted_ = true;
-  boost::asio::post(io_, [this] { drain(); });
+void io_thread_producer::start_wake_read() {
+  io_wake_->async_read_some(boost::asio::buffer(&io_wake_buffer_, sizeof io_wake_buffer_),
+                            [this](boost::system::error_code ec, std::size_t) {
+                              if (ec) return;  // cancelled: shutting down
+                              drain();
+                              start_wake_read();
+                            });
+}
+
+void io_thread_producer::wake_io() noexcept {
+  // Dekker with drain(): our entry is published before we look at io_idle_; drain marks itself idle before it
+  // looks at the queue. One of the two sees the other.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (io_idle_.load(std::memory_order_relaxed) && io_idle_.exchange(false, std::memory_order_acq_rel))
+    write_one(io_event_fd_);
 }
 
 void io_thread_producer::submit(const record_input& r, std::uint32_t slot) {
-  std::lock_guard lock(submit_mutex_);
-  auto& b = submitted_;
-  pending_record p{};
-  p.slot = slot;
-  std::tie(p.topic_offset, p.topic_size) = append(b.bytes, r.topic);
-  std::tie(p.key_offset, p.key_size) = append(b.bytes, r.key);
-  std::tie(p.value_offset, p.value_size) = append(b.bytes, r.value);
-  p.first_header = static_cast<std::uint32_t>(b.headers.size());
-  p.header_count = static_cast<std::uint32_t>(r.headers.size());
+  submitted_record head{};
+  head.slot = slot;
+  head.partition = r.partition.value_or(-1);
+  head.has_timestamp = r.timestamp_ms.has_value();
+  head.timestamp_ms = r.timestamp_ms.value_or(0);
+  head.topic_size = static_cast<std::uint32_t>(r.topic.size());
+  head.key_size = size_of(r.key);
+  head.value_size = size_of(r.value);
+  head.header_count = static_cast<std::uint32_t>(r.headers.size());
+  std::size_t size = sizeof head + r.headers.size() * 2 * sizeof(std::uint32_t) + r.topic.size() +
+                     bytes_of(head.key_size) + bytes_of(head.value_size);
+  for (const auto& h : r.headers) size += h.key.size() + (h.value ? h.value->size() : 0);
+
+  char* out = static_cast<char*>(submitted_.reserve(size));
+  std::memcpy(out, &head, sizeof head);
+  out += sizeof head;
   for (const auto& h : r.headers) {
-    pending_header ph{};
-    std::tie(ph.key_offset, ph.key_size) = append(b.bytes, h.key);
-    std::tie(ph.value_offset, ph.value_size) = append(b.bytes, h.value);
-    b.headers.push_back(ph);
+    std::uint32_t sizes[2] = {static_cast<std::uint32_t>(h.key.size()), size_of(h.value)};
+    std::memcpy(out, sizes, sizeof sizes);
+    out += sizeof sizes;
   }
-  p.partition = r.partition.value_or(-1);
-  p.has_timestamp = r.timestamp_ms.has_value();
-  p.timestamp_ms = r.timestamp_ms.value_or(0);
-  b.records.push_back(p);
-  schedule_locked();
+  out = put(out, r.topic);
+  out = put(out, r.key);
+  out = put(out, r.value);
+  for (const auto& h : r.headers) out = put(put(out, h.key), h.value);
+  submitted_.commit(size);
+  wake_io();
 }
 
 void io_thread_producer::request_flush() {
-  std::lock_guard lock(submit_mutex_);
-  submitted_.flush = true;
-  schedule_locked();
+  flush_requested_.store(true, std::memory_order_release);
+  wake_io();
 }
 
 void io_thread_producer::request_close() {
-  std::lock_guard lock(submit_mutex_);
-  submitted_.close = true;
-  schedule_locked();
+  close_requested_.store(true, std::memory_order_release);
+  wake_io();
 }
 
 void io_thread_producer::drain() {
-  {
-    std::lock_guard lock(submit_mutex_);
-    std::swap(submitted_, working_);
-    drain_posted_ = false;
+  std::vector<header> scratch;
+  for (;;) {
+    // Requests first, records second: a flush then covers every record submitted before it was asked for.
+    const bool flush = flush_requested_.exchange(false, std::memory_order_acq_rel);
+    const bool close = close_requested_.exchange(false, std::memory_order_acq_rel);
+    submitted_.consume([&](const void* entry, std::size_t) {
+      submitted_record r;
+      std::memcpy(&r, entry, sizeof r);
+      send(r, static_cast<const char*>(entry) + sizeof r, scratch);
+    });
+    if (producer_) {
+      if (flush) producer_->async_flush([](boost::system::error_code) {});
+      if (close) producer_->async_close([](boost::system::error_code) {});
+    }
+    io_idle_.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (submitted_.empty() && !flush_requested_.load(std::memory_order_relaxed) &&
+        !close_requested_.load(std::memory_order_relaxed))
+      return;
+    // More arrived. If a submitter already took the idle flag it wrote the eventfd: that read drains it.
+    if (!io_idle_.exchange(false, std::memory_order_acq_rel)) return;
   }
-  if (!producer_) {  // destroyed: nothing can be sent (the binding stops submitting first)
-    for (const auto& r : working_.records)
-      complete(r.slot, boost::asio::error::operation_aborted, record_metadata{});
-  } else {
-    std::vector<header> scratch;
-    for (const auto& r : working_.records) send(working_, r, scratch);
-    if (working_.flush) producer_->async_flush([](boost::system::error_code) {});
-    if (working_.close) producer_->async_close([](boost::system::error_code) {});
-  }
-  working_.clear();  // keeps the capacity: the next swap reuses it
 }
 
-void io_thread_producer::send(const batch& b, const pending_record& r, std::vector<header>& scratch) {
+void io_thread_producer::send(const submitted_record& r, const char* p, std::vector<header>& scratch) {
+  const char* sizes = p;
+  p += r.header_count * 2 * sizeof(std::uint32_t);
+  auto topic = *take_field(p, r.topic_size);
+  auto key = take_field(p, r.key_size);
+  auto value = take_field(p, r.value_size);
   scratch.clear();
   for (std::uint32_t i = 0; i < r.header_count; ++i) {
-    const auto& h = b.headers[r.first_header + i];
-    scratch.push_back({*view(b.bytes, h.key_offset, h.key_size), view(b.bytes, h.value_offset, h.value_size)});
+    std::uint32_t s[2];
+    std::memcpy(s, sizes + i * sizeof s, sizeof s);
+    auto k = *take_field(p, s[0]);
+    scratch.push_back({k, take_field(p, s[1])});
+  }
+  if (!producer_) {  // destroyed: nothing can be sent
+    complete(r.slot, boost::asio::error::operation_aborted, record_metadata{});
+    return;
   }
   producer_record record{
-      .topic = *view(b.bytes, r.topic_offset, r.topic_size),
+      .topic = topic,
       .partition = r.partition >= 0 ? std::optional<std::int32_t>(r.partition) : std::nullopt,
-      .key = view(b.bytes, r.key_offset, r.key_size),
-      .value = view(b.bytes, r.value_offset, r.value_size),
+      .key = key,
+      .value = value,
       .headers = scratch,
       .timestamp_ms = r.has_timestamp ? std::optional<std::int64_t>(r.timestamp_ms) : std::nullopt,
   };
@@ -132,41 +187,61 @@ void io_thread_producer::send(const batch& b, const pending_record& r, std::vect
   });
 }
 
+void io_thread_producer::publish_report() {
+  if (!pending_.exchange(true, std::memory_order_acq_rel)) write_one(event_fd_);
+}
+
 void io_thread_producer::complete(std::uint32_t slot, const boost::system::error_code& ec, const record_metadata& md) {
-  delivery_report report{slot, md.partition, md.offset, md.timestamp_ms, ec, steady_now_ns()};
-  bool was_empty;
-  {
-    std::lock_guard lock(report_mutex_);
-    was_empty = reports_.empty() && logs_.empty();
-    reports_.push_back(report);
-    pending_.store(true, std::memory_order_release);
-  }
-  if (was_empty) poke();
+  report_entry e{};
+  e.report = delivery_report{slot, md.partition, md.offset, md.timestamp_ms, ec, steady_now_ns()};
+  std::memcpy(reports_.reserve(sizeof e), &e, sizeof e);
+  reports_.commit(sizeof e);
+  publish_report();
 }
 
 void io_thread_producer::log(log_level level, std::string_view text) {
-  bool was_empty;
-  {
-    std::lock_guard lock(report_mutex_);
-    if (logs_.size() >= max_logs) {  // nobody polls: keep memory bounded
-      ++logs_dropped_;
-      return;
-    }
-    was_empty = reports_.empty() && logs_.empty();
-    logs_.emplace_back(level, text);
-    pending_.store(true, std::memory_order_release);
+  std::string dropped;
+  if (logs_waiting_.load(std::memory_order_acquire) >= max_logs) {  // nobody polls: keep memory bounded
+    ++logs_dropped_;
+    return;
   }
-  if (was_empty) poke();
-}
-
-void io_thread_producer::take_logs(std::vector<std::pair<log_level, std::string>>& out) {
-  std::lock_guard lock(report_mutex_);
   if (logs_dropped_) {
-    logs_.emplace_back(log_level::warning, std::to_string(logs_dropped_) + " log lines dropped (nobody polled)");
+    dropped = std::to_string(logs_dropped_) + " log lines dropped (nobody polled) before: ";
     logs_dropped_ = 0;
   }
-  for (auto& l : logs_) out.push_back(std::move(l));
-  logs_.clear();
+  report_entry e{};
+  e.is_log = true;
+  e.level = level;
+  e.text_size = static_cast<std::uint32_t>(dropped.size() + text.size());
+  char* out = static_cast<char*>(reports_.reserve(sizeof e + e.text_size));
+  std::memcpy(out, &e, sizeof e);
+  std::memcpy(out + sizeof e, dropped.data(), dropped.size());
+  std::memcpy(out + sizeof e + dropped.size(), text.data(), text.size());
+  reports_.commit(sizeof e + e.text_size);
+  logs_waiting_.fetch_add(1, std::memory_order_release);
+  publish_report();
+}
+
+void io_thread_producer::take(std::vector<delivery_report>& reports,
+                              std::vector<std::pair<log_level, std::string>>& logs) {
+  if (!pending_.load(std::memory_order_acquire)) return;
+  // The eventfd first, the flag second, then read. A publisher whose exchange comes after ours finds the flag
+  // clear and writes the eventfd again (after our read of it), so a waiter wakes for its report; one whose
+  // exchange came before ours made its report visible to us through the flag.
+  clear_wakeup();
+  pending_.exchange(false, std::memory_order_acq_rel);
+  std::size_t log_count = 0;
+  reports_.consume([&](const void* entry, std::size_t) {
+    report_entry e;
+    std::memcpy(&e, entry, sizeof e);
+    if (!e.is_log) {
+      reports.push_back(e.report);
+    } else {
+      logs.emplace_back(e.level, std::string(static_cast<const char*>(entry) + sizeof e, e.text_size));
+      ++log_count;
+    }
+  });
+  if (log_count) logs_waiting_.fetch_sub(log_count, std::memory_order_release);
 }
 
 void io_thread_producer::clear_wakeup() noexcept {
@@ -174,23 +249,7 @@ void io_thread_producer::clear_wakeup() noexcept {
   [[maybe_unused]] auto n = ::read(event_fd_, &ignored, sizeof ignored);
 }
 
-void io_thread_producer::take_reports(std::vector<delivery_report>& out) {
-  if (!pending_.exchange(false, std::memory_order_acquire)) return;
-  // Read first, swap second: a report pushed after the swap finds the vector empty and writes the eventfd again.
-  clear_wakeup();
-  std::lock_guard lock(report_mutex_);
-  if (out.empty()) {
-    std::swap(out, reports_);
-  } else {
-    out.insert(out.end(), reports_.begin(), reports_.end());
-    reports_.clear();
-  }
-}
-
-void io_thread_producer::poke() noexcept {
-  std::uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(event_fd_, &one, sizeof one);
-}
+void io_thread_producer::poke() noexcept { write_one(event_fd_); }
 
 int io_thread_producer::wait_readable(std::chrono::milliseconds timeout) const noexcept {
   pollfd p{event_fd_, POLLIN, 0};

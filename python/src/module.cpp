@@ -218,7 +218,10 @@ class native_producer {
   // Runs the callbacks of up to `max` delivered records; returns how many were served.
   std::size_t serve(std::size_t max) {
     check_usable();
-    core_->take_reports(backlog_);
+    std::vector<std::pair<log_level, std::string>> logs;  // local: a callback may call poll() again
+    core_->take(backlog_, logs);
+    if (!log_handler_.is_none())
+      for (auto& [level, text] : logs) log_handler_(static_cast<int>(level), text);
     std::size_t served = 0;
     while (backlog_next_ < backlog_.size() && served < max) {
       const delivery_report r = backlog_[backlog_next_++];  // a copy: callbacks may re-enter and grow backlog_
@@ -232,11 +235,6 @@ class native_producer {
       deliver(s, r);  // releases the slot's references; rethrows a callback's exception (the rest stay queued)
     }
     if (backlog_next_ == backlog_.size()) backlog_.clear(), backlog_next_ = 0;
-    if (!log_handler_.is_none()) {
-      logs_.clear();
-      core_->take_logs(logs_);
-      for (auto& [level, text] : logs_) log_handler_(static_cast<int>(level), text);
-    }
     return served;
   }
 
@@ -408,7 +406,6 @@ class native_producer {
   std::size_t max_messages_, max_bytes_, max_request_size_ = 0;
   nb::object default_callback_;
   nb::object log_handler_;  // (level, text) -> None, or None
-  std::vector<std::pair<log_level, std::string>> logs_;
   bool only_errors_;
   unsigned generation_;
   pid_t pid_;

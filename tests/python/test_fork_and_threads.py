@@ -91,3 +91,44 @@ def test_flush_from_many_threads(bootstrap, make_topic):
     for t in threads:
         t.join(60)
     assert results == [0] * 160 and len(p) == 0
+
+
+def test_every_record_one_report_in_order_from_many_threads(bootstrap, make_topic):
+    """The lock-free hand-over under load: 4 threads, each with its own key (so its own partition, in order),
+    small records and some larger than a queue chunk (64 KiB); every record gets exactly one report, and each
+    thread's records have increasing offsets in the order it produced them."""
+    topic = make_topic(3)
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 2})
+    reports = {}
+    lock = threading.Lock()
+
+    def worker(n):
+        for i in range(3000):
+            value = (b"%d-%d|" % (n, i)) * (20000 if i % 500 == 7 else 1)
+            while True:
+                try:
+                    p.produce(topic, value, key=b"thread-%d" % n, headers=[("i", str(i))],
+                              on_delivery=lambda err, msg, n=n, i=i: record(n, i, err, msg))
+                    break
+                except BufferError:
+                    p.poll(0.05)
+            p.poll(0)
+
+    def record(n, i, err, msg):
+        with lock:
+            assert (n, i) not in reports
+            reports[(n, i)] = (err, msg.partition(), msg.offset())
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert p.flush(60) == 0
+    assert len(reports) == 4 * 3000
+    for n in range(4):
+        rows = [reports[(n, i)] for i in range(3000)]
+        assert all(err is None for err, _, _ in rows)
+        assert len({part for _, part, _ in rows}) == 1
+        offsets = [off for _, _, off in rows]
+        assert offsets == sorted(offsets) and len(set(offsets)) == len(offsets)
