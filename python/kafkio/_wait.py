@@ -1,9 +1,10 @@
 """How poll(timeout) and flush() wait for delivery reports without blocking the caller's event loop.
 
 The native I/O thread makes an eventfd readable when reports arrive. A waiting caller:
-- under gevent (the calling thread runs a gevent hub and we are not the hub itself): waits on a gevent Event that
-  one io watcher per (producer, hub) sets from the hub when the eventfd turns readable, so the hub keeps running
-  other greenlets. One watcher for many waiting greenlets: gevent allows one waiter per watcher.
+- under gevent (the calling thread runs a gevent hub and we are not the hub itself): parks on a gevent Waiter; one
+  io watcher per (producer, hub) on the eventfd resumes the waiting greenlets from the hub, a few per loop
+  iteration, so the hub keeps running other greenlets and timers. One watcher for many waiting greenlets: gevent
+  allows one waiter per watcher.
 - otherwise (plain threads): waits in poll(2) on the eventfd inside the extension, with the GIL released.
 `kafkio.wait` in the configuration overrides the choice: "gevent" or "thread" ("auto" is the default).
 """
