@@ -139,6 +139,7 @@ class Message:
     root: Struct
     commons: list              # common structs, declared at the top of the root struct
     source_file: str
+    view: bool = False         # also generate the <cname>_view twin (manifest `view`)
 
     def all_structs(self):
         """Every struct, nested ones before the structs containing them."""

@@ -27,6 +27,10 @@ enum class api_key : std::int16_t {
   sasl_handshake = 17,
   api_versions = 18,
   init_producer_id = 22,
+  add_partitions_to_txn = 24,
+  add_offsets_to_txn = 25,
+  end_txn = 26,
+  txn_offset_commit = 28,
   sasl_authenticate = 36,
 };
 
@@ -40,6 +44,10 @@ template <> struct request_of<api_key::find_coordinator> { using type = find_coo
 template <> struct request_of<api_key::sasl_handshake> { using type = sasl_handshake_request; };
 template <> struct request_of<api_key::api_versions> { using type = api_versions_request; };
 template <> struct request_of<api_key::init_producer_id> { using type = init_producer_id_request; };
+template <> struct request_of<api_key::add_partitions_to_txn> { using type = add_partitions_to_txn_request; };
+template <> struct request_of<api_key::add_offsets_to_txn> { using type = add_offsets_to_txn_request; };
+template <> struct request_of<api_key::end_txn> { using type = end_txn_request; };
+template <> struct request_of<api_key::txn_offset_commit> { using type = txn_offset_commit_request; };
 template <> struct request_of<api_key::sasl_authenticate> { using type = sasl_authenticate_request; };
 template <api_key K> using request_of_t = typename request_of<K>::type;
 
@@ -54,6 +62,10 @@ constexpr std::optional<std::int16_t> first_flexible_version(api_key key) noexce
     case api_key::sasl_handshake: return sasl_handshake_request::first_flexible_version;
     case api_key::api_versions: return api_versions_request::first_flexible_version;
     case api_key::init_producer_id: return init_producer_id_request::first_flexible_version;
+    case api_key::add_partitions_to_txn: return add_partitions_to_txn_request::first_flexible_version;
+    case api_key::add_offsets_to_txn: return add_offsets_to_txn_request::first_flexible_version;
+    case api_key::end_txn: return end_txn_request::first_flexible_version;
+    case api_key::txn_offset_commit: return txn_offset_commit_request::first_flexible_version;
     case api_key::sasl_authenticate: return sasl_authenticate_request::first_flexible_version;
   }
   return std::nullopt;
