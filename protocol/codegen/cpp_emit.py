@@ -5,6 +5,7 @@ import textwrap
 from cpp_exprs import (cond_text, cpp_type, decode_lines, differs_from_default, encode_lines, guarded,
                        member_declaration, min_element_size, version_cond)
 from cpp_model import INT16_MAX
+from cpp_view import emit_view
 
 GENERATOR = "protocol/codegen/kafkio_codegen.py"
 LINE = 120
@@ -222,6 +223,8 @@ def emit_message_header(msg, partner):
     api = f"API key {msg.api_key}, " if msg.api_key is not None else ""
     flex = f"flexible from v{msg.flexible.lo}" if not msg.flexible.empty() else "never flexible"
     out += ["#pragma once", "", "#include <kafkio/protocol/detail/message_support.hpp>"]
+    if msg.view:
+        out.append("#include <kafkio/protocol/detail/view_support.hpp>")
     if partner is not None:
         out.append(f"#include <kafkio/protocol/messages/{partner.cname}.hpp>")
     out += ["", "#include <cstdint>", "#include <limits>", "#include <optional>", "#include <string>",
@@ -233,6 +236,8 @@ def emit_message_header(msg, partner):
     out += declare_struct(msg.root, msg, "", True, partner)
     for s in msg.all_structs():
         out += [""] + define_encode(s, msg, s is msg.root) + [""] + define_decode(s, msg, s is msg.root)
+    if msg.view:
+        out += emit_view(msg, partner)
     out += ["", "}  // namespace kafkio::protocol", ""]
     return "\n".join(out)
 
@@ -248,6 +253,11 @@ def emit_all_header(messages):
             "// all_message_types<L> is L<every generated message type...>, e.g. all_message_types<std::tuple>.",
             "template <template <class...> class List>"]
     out += textwrap.wrap(f"using all_message_types = List<{names}>;", LINE - 4, initial_indent="",
+                         subsequent_indent="    ")
+    views = ", ".join(m.cname + "_view" for m in messages if m.view)
+    out += ["", "// all_view_types<L> is L<every generated view type...> (manifest `view`)."
+            , "template <template <class...> class List>"]
+    out += textwrap.wrap(f"using all_view_types = List<{views}>;", LINE - 4, initial_indent="",
                          subsequent_indent="    ")
     out += ["", "}  // namespace kafkio::protocol", ""]
     return "\n".join(out)
@@ -308,6 +318,24 @@ def emit_samples_header(messages):
             body += guarded(flexible_guard(m), ["m.unknown_tags = s.unknown_tags();"])
         out += [""] + signature(f"inline void fill_sample({s.qualified}& m, ",
                                 "[[maybe_unused]] std::int16_t version, sample_source& s) {")
+        out += ["  " + l for l in body] + ["}"]
+    out += ["", "// clear_unknown_tags(m): m without any unknown tagged field, at any depth (what a view keeps of m)."]
+    for _, s in structs:
+        out += signature(f"inline void clear_unknown_tags({s.qualified}& m", ");")
+    for m, s in structs:
+        body = ["m.unknown_tags.clear();"]
+        for f in s.fields:
+            if f.struct is None:
+                continue
+            optional = cpp_type(f, m).startswith("std::optional")
+            if f.kind == "array":
+                rng = f"*m.{f.cname}" if optional else f"m.{f.cname}"
+                loop = f"for (auto& e : {rng}) clear_unknown_tags(e);"
+                body.append(f"if (m.{f.cname}) {loop}" if optional else loop)
+            else:
+                body.append(f"if (m.{f.cname}) clear_unknown_tags(*m.{f.cname});" if optional
+                            else f"clear_unknown_tags(m.{f.cname});")
+        out += [""] + signature(f"inline void clear_unknown_tags({s.qualified}& m", ") {")
         out += ["  " + l for l in body] + ["}"]
     out += ["", "}  // namespace kafkio::protocol::samples", ""]
     return "\n".join(out)

@@ -731,4 +731,390 @@ inline void fill_sample(txn_offset_commit_response& m, [[maybe_unused]] std::int
   if (flexible) m.unknown_tags = s.unknown_tags();
 }
 
+// clear_unknown_tags(m): m without any unknown tagged field, at any depth (what a view keeps of m).
+inline void clear_unknown_tags(add_offsets_to_txn_request& m);
+inline void clear_unknown_tags(add_offsets_to_txn_response& m);
+inline void clear_unknown_tags(add_partitions_to_txn_request::add_partitions_to_txn_topic& m);
+inline void clear_unknown_tags(add_partitions_to_txn_request::add_partitions_to_txn_transaction& m);
+inline void clear_unknown_tags(add_partitions_to_txn_request& m);
+inline void clear_unknown_tags(add_partitions_to_txn_response::add_partitions_to_txn_partition_result& m);
+inline void clear_unknown_tags(add_partitions_to_txn_response::add_partitions_to_txn_topic_result& m);
+inline void clear_unknown_tags(add_partitions_to_txn_response::add_partitions_to_txn_result& m);
+inline void clear_unknown_tags(add_partitions_to_txn_response& m);
+inline void clear_unknown_tags(api_versions_request& m);
+inline void clear_unknown_tags(api_versions_response::api_version& m);
+inline void clear_unknown_tags(api_versions_response::supported_feature_key& m);
+inline void clear_unknown_tags(api_versions_response::finalized_feature_key& m);
+inline void clear_unknown_tags(api_versions_response& m);
+inline void clear_unknown_tags(end_txn_request& m);
+inline void clear_unknown_tags(end_txn_response& m);
+inline void clear_unknown_tags(fetch_request::replica_state_data& m);
+inline void clear_unknown_tags(fetch_request::fetch_topic::fetch_partition& m);
+inline void clear_unknown_tags(fetch_request::fetch_topic& m);
+inline void clear_unknown_tags(fetch_request::forgotten_topic& m);
+inline void clear_unknown_tags(fetch_request& m);
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::epoch_end_offset& m);
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::leader_id_and_epoch& m);
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::snapshot_id_data& m);
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::aborted_transaction& m);
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data& m);
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response& m);
+inline void clear_unknown_tags(fetch_response::node_endpoint& m);
+inline void clear_unknown_tags(fetch_response& m);
+inline void clear_unknown_tags(find_coordinator_request& m);
+inline void clear_unknown_tags(find_coordinator_response::coordinator& m);
+inline void clear_unknown_tags(find_coordinator_response& m);
+inline void clear_unknown_tags(init_producer_id_request& m);
+inline void clear_unknown_tags(init_producer_id_response& m);
+inline void clear_unknown_tags(list_offsets_request::list_offsets_topic::list_offsets_partition& m);
+inline void clear_unknown_tags(list_offsets_request::list_offsets_topic& m);
+inline void clear_unknown_tags(list_offsets_request& m);
+inline void clear_unknown_tags(list_offsets_response::list_offsets_topic_response::list_offsets_partition_response& m);
+inline void clear_unknown_tags(list_offsets_response::list_offsets_topic_response& m);
+inline void clear_unknown_tags(list_offsets_response& m);
+inline void clear_unknown_tags(metadata_request::metadata_request_topic& m);
+inline void clear_unknown_tags(metadata_request& m);
+inline void clear_unknown_tags(metadata_response::metadata_response_broker& m);
+inline void clear_unknown_tags(metadata_response::metadata_response_topic::metadata_response_partition& m);
+inline void clear_unknown_tags(metadata_response::metadata_response_topic& m);
+inline void clear_unknown_tags(metadata_response& m);
+inline void clear_unknown_tags(produce_request::topic_produce_data::partition_produce_data& m);
+inline void clear_unknown_tags(produce_request::topic_produce_data& m);
+inline void clear_unknown_tags(produce_request& m);
+inline void clear_unknown_tags(
+    produce_response::topic_produce_response::partition_produce_response::batch_index_and_error_message& m );
+inline void clear_unknown_tags(
+    produce_response::topic_produce_response::partition_produce_response::leader_id_and_epoch& m );
+inline void clear_unknown_tags(produce_response::topic_produce_response::partition_produce_response& m);
+inline void clear_unknown_tags(produce_response::topic_produce_response& m);
+inline void clear_unknown_tags(produce_response::node_endpoint& m);
+inline void clear_unknown_tags(produce_response& m);
+inline void clear_unknown_tags(request_header& m);
+inline void clear_unknown_tags(response_header& m);
+inline void clear_unknown_tags(sasl_authenticate_request& m);
+inline void clear_unknown_tags(sasl_authenticate_response& m);
+inline void clear_unknown_tags(sasl_handshake_request& m);
+inline void clear_unknown_tags(sasl_handshake_response& m);
+inline void clear_unknown_tags(
+    txn_offset_commit_request::txn_offset_commit_request_topic::txn_offset_commit_request_partition& m );
+inline void clear_unknown_tags(txn_offset_commit_request::txn_offset_commit_request_topic& m);
+inline void clear_unknown_tags(txn_offset_commit_request& m);
+inline void clear_unknown_tags(
+    txn_offset_commit_response::txn_offset_commit_response_topic::txn_offset_commit_response_partition& m );
+inline void clear_unknown_tags(txn_offset_commit_response::txn_offset_commit_response_topic& m);
+inline void clear_unknown_tags(txn_offset_commit_response& m);
+
+inline void clear_unknown_tags(add_offsets_to_txn_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(add_offsets_to_txn_response& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_request::add_partitions_to_txn_topic& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_request::add_partitions_to_txn_transaction& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_request& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.transactions) clear_unknown_tags(e);
+  for (auto& e : m.v3_and_below_topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_response::add_partitions_to_txn_partition_result& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_response::add_partitions_to_txn_topic_result& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.results_by_partition) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_response::add_partitions_to_txn_result& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topic_results) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.results_by_transaction) clear_unknown_tags(e);
+  for (auto& e : m.results_by_topic_v3_and_below) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(api_versions_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(api_versions_response::api_version& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(api_versions_response::supported_feature_key& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(api_versions_response::finalized_feature_key& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(api_versions_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.api_keys) clear_unknown_tags(e);
+  for (auto& e : m.supported_features) clear_unknown_tags(e);
+  for (auto& e : m.finalized_features) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(end_txn_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(end_txn_response& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_request::replica_state_data& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_request::fetch_topic::fetch_partition& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_request::fetch_topic& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(fetch_request::forgotten_topic& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_request& m) {
+  m.unknown_tags.clear();
+  clear_unknown_tags(m.replica_state);
+  for (auto& e : m.topics) clear_unknown_tags(e);
+  for (auto& e : m.forgotten_topics_data) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::epoch_end_offset& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::leader_id_and_epoch& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::snapshot_id_data& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::aborted_transaction& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data& m) {
+  m.unknown_tags.clear();
+  clear_unknown_tags(m.diverging_epoch);
+  clear_unknown_tags(m.current_leader);
+  clear_unknown_tags(m.snapshot_id);
+  if (m.aborted_transactions) for (auto& e : *m.aborted_transactions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(fetch_response::node_endpoint& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.responses) clear_unknown_tags(e);
+  for (auto& e : m.node_endpoints) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(find_coordinator_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(find_coordinator_response::coordinator& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(find_coordinator_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.coordinators) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(init_producer_id_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(init_producer_id_response& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(list_offsets_request::list_offsets_topic::list_offsets_partition& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(list_offsets_request::list_offsets_topic& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(list_offsets_request& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(list_offsets_response::list_offsets_topic_response::list_offsets_partition_response& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(list_offsets_response::list_offsets_topic_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(list_offsets_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(metadata_request::metadata_request_topic& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(metadata_request& m) {
+  m.unknown_tags.clear();
+  if (m.topics) for (auto& e : *m.topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(metadata_response::metadata_response_broker& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(metadata_response::metadata_response_topic::metadata_response_partition& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(metadata_response::metadata_response_topic& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(metadata_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.brokers) clear_unknown_tags(e);
+  for (auto& e : m.topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(produce_request::topic_produce_data::partition_produce_data& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(produce_request::topic_produce_data& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partition_data) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(produce_request& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topic_data) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(
+    produce_response::topic_produce_response::partition_produce_response::batch_index_and_error_message& m ) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(
+    produce_response::topic_produce_response::partition_produce_response::leader_id_and_epoch& m ) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(produce_response::topic_produce_response::partition_produce_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.record_errors) clear_unknown_tags(e);
+  clear_unknown_tags(m.current_leader);
+}
+
+inline void clear_unknown_tags(produce_response::topic_produce_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partition_responses) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(produce_response::node_endpoint& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(produce_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.responses) clear_unknown_tags(e);
+  for (auto& e : m.node_endpoints) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(request_header& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(response_header& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(sasl_authenticate_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(sasl_authenticate_response& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(sasl_handshake_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(sasl_handshake_response& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(
+    txn_offset_commit_request::txn_offset_commit_request_topic::txn_offset_commit_request_partition& m ) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(txn_offset_commit_request::txn_offset_commit_request_topic& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(txn_offset_commit_request& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(
+    txn_offset_commit_response::txn_offset_commit_response_topic::txn_offset_commit_response_partition& m ) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(txn_offset_commit_response::txn_offset_commit_response_topic& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(txn_offset_commit_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topics) clear_unknown_tags(e);
+}
+
 }  // namespace kafkio::protocol::samples

@@ -44,4 +44,8 @@ using all_message_types = List<add_offsets_to_txn_request, add_offsets_to_txn_re
     response_header, sasl_authenticate_request, sasl_authenticate_response, sasl_handshake_request,
     sasl_handshake_response, txn_offset_commit_request, txn_offset_commit_response>;
 
+// all_view_types<L> is L<every generated view type...> (manifest `view`).
+template <template <class...> class List>
+using all_view_types = List<produce_request_view, produce_response_view, request_header_view, response_header_view>;
+
 }  // namespace kafkio::protocol

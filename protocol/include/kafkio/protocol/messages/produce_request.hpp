@@ -3,6 +3,7 @@
 #pragma once
 
 #include <kafkio/protocol/detail/message_support.hpp>
+#include <kafkio/protocol/detail/view_support.hpp>
 #include <kafkio/protocol/messages/produce_response.hpp>
 
 #include <cstdint>
@@ -137,6 +138,203 @@ inline std::error_code produce_request::decode(reader& r, [[maybe_unused]] std::
   detail::read_structs(r, topic_data, flexible, 3, version);
   if (flexible) r.tagged(unknown_tags);
   return r.error();
+}
+
+// ProduceRequest as views: strings and bytes point into the decoded input (or wherever the caller pointed them), arrays
+// are reused by the next decode, unknown tagged fields are skipped. Encodes to the bytes produce_request gives for the
+// same values without unknown tags. Fields: see produce_request.
+struct produce_request_view {
+  using owning_type = produce_request;
+  static constexpr auto message_name = produce_request::message_name;
+  static constexpr auto api_key = produce_request::api_key;
+  static constexpr auto min_version = produce_request::min_version;
+  static constexpr auto max_version = produce_request::max_version;
+  static constexpr auto first_flexible_version = produce_request::first_flexible_version;
+  static constexpr auto latest_version_unstable = produce_request::latest_version_unstable;
+  using response_type = produce_response_view;
+
+  struct topic_produce_data {
+    using owning_type = produce_request_view::owning_type::topic_produce_data;
+
+    struct partition_produce_data {
+      using owning_type = topic_produce_data::owning_type::partition_produce_data;
+      std::int32_t index = 0;
+      std::optional<bytes_view> records;
+
+      // Back to the defaults; arrays keep their elements for reuse.
+      void reset();
+      void encode(writer& w, std::int16_t version) const;
+      // Overwrites *this with the struct read at `version` (views into r's input); returns r.error().
+      std::error_code decode(reader& r, std::int16_t version);
+      // Points every field at `m`'s (which must outlive this view).
+      void assign(const owning_type& m);
+      owning_type to_owning() const;
+      friend bool operator==(const partition_produce_data& a, const partition_produce_data& b) {
+        return detail::view_equal(a.index, b.index) &&
+               detail::view_equal(a.records, b.records);
+      }
+    };
+
+    std::string_view name;
+    uuid topic_id{};
+    view_vector<partition_produce_data> partition_data;
+
+    // Back to the defaults; arrays keep their elements for reuse.
+    void reset();
+    void encode(writer& w, std::int16_t version) const;
+    // Overwrites *this with the struct read at `version` (views into r's input); returns r.error().
+    std::error_code decode(reader& r, std::int16_t version);
+    // Points every field at `m`'s (which must outlive this view).
+    void assign(const owning_type& m);
+    owning_type to_owning() const;
+    friend bool operator==(const topic_produce_data& a, const topic_produce_data& b) {
+      return detail::view_equal(a.name, b.name) &&
+             detail::view_equal(a.topic_id, b.topic_id) &&
+             detail::view_equal(a.partition_data, b.partition_data);
+    }
+  };
+
+  std::optional<std::string_view> transactional_id = std::nullopt;
+  std::int16_t acks = 0;
+  std::int32_t timeout_ms = 0;
+  view_vector<topic_produce_data> topic_data;
+
+  // Back to the defaults; arrays keep their elements for reuse.
+  void reset();
+  void encode(writer& w, std::int16_t version) const;
+  // Overwrites *this with the struct read at `version` (views into r's input); returns r.error().
+  std::error_code decode(reader& r, std::int16_t version);
+  // Points every field at `m`'s (which must outlive this view).
+  void assign(const owning_type& m);
+  owning_type to_owning() const;
+  friend bool operator==(const produce_request_view& a, const produce_request_view& b) {
+    return detail::view_equal(a.transactional_id, b.transactional_id) &&
+           detail::view_equal(a.acks, b.acks) &&
+           detail::view_equal(a.timeout_ms, b.timeout_ms) &&
+           detail::view_equal(a.topic_data, b.topic_data);
+  }
+};
+
+inline void produce_request_view::topic_produce_data::partition_produce_data::reset() {
+  index = 0;
+  records = std::optional<bytes_view>{};
+}
+
+inline void produce_request_view::topic_produce_data::partition_produce_data::encode(
+    writer& w, [[maybe_unused]] std::int16_t version) const {
+  [[maybe_unused]] const bool flexible = version >= 9;
+  w.int32(index);
+  detail::write_nullable_bytes(w, records, flexible);
+  if (flexible) w.uvarint(0);  // no tagged fields
+}
+
+inline std::error_code produce_request_view::topic_produce_data::partition_produce_data::decode(
+    reader& r, [[maybe_unused]] std::int16_t version) {
+  reset();  // fields absent from `version` keep their defaults
+  [[maybe_unused]] const bool flexible = version >= 9;
+  index = r.int32();
+  records = detail::read_nullable_bytes_ref(r, flexible);
+  if (flexible) r.skip_tagged();
+  return r.error();
+}
+
+inline void produce_request_view::topic_produce_data::partition_produce_data::assign(const owning_type& m) {
+  detail::assign_view(index, m.index);
+  detail::assign_view(records, m.records);
+}
+
+inline auto produce_request_view::topic_produce_data::partition_produce_data::to_owning() const -> owning_type {
+  owning_type m;
+  m.index = detail::owning_copy(index);
+  m.records = detail::owning_copy(records);
+  return m;
+}
+
+inline void produce_request_view::topic_produce_data::reset() {
+  name = std::string_view{};
+  topic_id = uuid{};
+  partition_data.clear();
+}
+
+inline void produce_request_view::topic_produce_data::encode(writer& w, [[maybe_unused]] std::int16_t version) const {
+  [[maybe_unused]] const bool flexible = version >= 9;
+  if (version <= 12) detail::write_string(w, name, flexible);
+  if (version >= 13) w.uuid_(topic_id);
+  detail::write_structs(w, partition_data, flexible, version);
+  if (flexible) w.uvarint(0);  // no tagged fields
+}
+
+inline std::error_code produce_request_view::topic_produce_data::decode(
+    reader& r, [[maybe_unused]] std::int16_t version) {
+  reset();  // fields absent from `version` keep their defaults
+  [[maybe_unused]] const bool flexible = version >= 9;
+  if (version <= 12) name = detail::read_string_ref(r, flexible);
+  if (version >= 13) topic_id = r.uuid_();
+  detail::read_structs(r, partition_data, flexible, 6, version);
+  if (flexible) r.skip_tagged();
+  return r.error();
+}
+
+inline void produce_request_view::topic_produce_data::assign(const owning_type& m) {
+  detail::assign_view(name, m.name);
+  detail::assign_view(topic_id, m.topic_id);
+  detail::assign_view(partition_data, m.partition_data);
+}
+
+inline auto produce_request_view::topic_produce_data::to_owning() const -> owning_type {
+  owning_type m;
+  m.name = detail::owning_copy(name);
+  m.topic_id = detail::owning_copy(topic_id);
+  m.partition_data = detail::owning_copy(partition_data);
+  return m;
+}
+
+inline void produce_request_view::reset() {
+  transactional_id = std::nullopt;
+  acks = 0;
+  timeout_ms = 0;
+  topic_data.clear();
+}
+
+inline void produce_request_view::encode(writer& w, [[maybe_unused]] std::int16_t version) const {
+  if (version < min_version || version > max_version) return;  // encode_message() reports it
+  [[maybe_unused]] const bool flexible = version >= 9;
+  detail::write_nullable_string(w, transactional_id, flexible);
+  w.int16(acks);
+  w.int32(timeout_ms);
+  detail::write_structs(w, topic_data, flexible, version);
+  if (flexible) w.uvarint(0);  // no tagged fields
+}
+
+inline std::error_code produce_request_view::decode(reader& r, [[maybe_unused]] std::int16_t version) {
+  if (version < min_version || version > max_version) {
+    r.fail(client_errc::unsupported_version);
+    return r.error();
+  }
+  reset();  // fields absent from `version` keep their defaults
+  [[maybe_unused]] const bool flexible = version >= 9;
+  transactional_id = detail::read_nullable_string_ref(r, flexible);
+  acks = r.int16();
+  timeout_ms = r.int32();
+  detail::read_structs(r, topic_data, flexible, 3, version);
+  if (flexible) r.skip_tagged();
+  return r.error();
+}
+
+inline void produce_request_view::assign(const owning_type& m) {
+  detail::assign_view(transactional_id, m.transactional_id);
+  detail::assign_view(acks, m.acks);
+  detail::assign_view(timeout_ms, m.timeout_ms);
+  detail::assign_view(topic_data, m.topic_data);
+}
+
+inline auto produce_request_view::to_owning() const -> owning_type {
+  owning_type m;
+  m.transactional_id = detail::owning_copy(transactional_id);
+  m.acks = detail::owning_copy(acks);
+  m.timeout_ms = detail::owning_copy(timeout_ms);
+  m.topic_data = detail::owning_copy(topic_data);
+  return m;
 }
 
 }  // namespace kafkio::protocol

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <kafkio/protocol/detail/message_support.hpp>
+#include <kafkio/protocol/detail/view_support.hpp>
 
 #include <cstdint>
 #include <limits>
@@ -296,6 +297,454 @@ inline std::error_code produce_response::decode(reader& r, [[maybe_unused]] std:
     });
   }
   return r.error();
+}
+
+// ProduceResponse as views: strings and bytes point into the decoded input (or wherever the caller pointed them),
+// arrays are reused by the next decode, unknown tagged fields are skipped. Encodes to the bytes produce_response gives
+// for the same values without unknown tags. Fields: see produce_response.
+struct produce_response_view {
+  using owning_type = produce_response;
+  static constexpr auto message_name = produce_response::message_name;
+  static constexpr auto api_key = produce_response::api_key;
+  static constexpr auto min_version = produce_response::min_version;
+  static constexpr auto max_version = produce_response::max_version;
+  static constexpr auto first_flexible_version = produce_response::first_flexible_version;
+  static constexpr auto latest_version_unstable = produce_response::latest_version_unstable;
+
+  struct topic_produce_response {
+    using owning_type = produce_response_view::owning_type::topic_produce_response;
+
+    struct partition_produce_response {
+      using owning_type = topic_produce_response::owning_type::partition_produce_response;
+
+      struct batch_index_and_error_message {
+        using owning_type = partition_produce_response::owning_type::batch_index_and_error_message;
+        std::int32_t batch_index = 0;
+        std::optional<std::string_view> batch_index_error_message = std::nullopt;
+
+        // Back to the defaults; arrays keep their elements for reuse.
+        void reset();
+        void encode(writer& w, std::int16_t version) const;
+        // Overwrites *this with the struct read at `version` (views into r's input); returns r.error().
+        std::error_code decode(reader& r, std::int16_t version);
+        // Points every field at `m`'s (which must outlive this view).
+        void assign(const owning_type& m);
+        owning_type to_owning() const;
+        friend bool operator==(const batch_index_and_error_message& a, const batch_index_and_error_message& b) {
+          return detail::view_equal(a.batch_index, b.batch_index) &&
+                 detail::view_equal(a.batch_index_error_message, b.batch_index_error_message);
+        }
+      };
+
+      struct leader_id_and_epoch {
+        using owning_type = partition_produce_response::owning_type::leader_id_and_epoch;
+        std::int32_t leader_id = -1;
+        std::int32_t leader_epoch = -1;
+
+        // Back to the defaults; arrays keep their elements for reuse.
+        void reset();
+        void encode(writer& w, std::int16_t version) const;
+        // Overwrites *this with the struct read at `version` (views into r's input); returns r.error().
+        std::error_code decode(reader& r, std::int16_t version);
+        // Points every field at `m`'s (which must outlive this view).
+        void assign(const owning_type& m);
+        owning_type to_owning() const;
+        friend bool operator==(const leader_id_and_epoch& a, const leader_id_and_epoch& b) {
+          return detail::view_equal(a.leader_id, b.leader_id) &&
+                 detail::view_equal(a.leader_epoch, b.leader_epoch);
+        }
+      };
+
+      std::int32_t index = 0;
+      std::int16_t error_code = 0;
+      std::int64_t base_offset = 0;
+      std::int64_t log_append_time_ms = -1;
+      std::int64_t log_start_offset = -1;
+      view_vector<batch_index_and_error_message> record_errors;
+      std::optional<std::string_view> error_message = std::nullopt;
+      leader_id_and_epoch current_leader;
+
+      // Back to the defaults; arrays keep their elements for reuse.
+      void reset();
+      void encode(writer& w, std::int16_t version) const;
+      // Overwrites *this with the struct read at `version` (views into r's input); returns r.error().
+      std::error_code decode(reader& r, std::int16_t version);
+      // Points every field at `m`'s (which must outlive this view).
+      void assign(const owning_type& m);
+      owning_type to_owning() const;
+      friend bool operator==(const partition_produce_response& a, const partition_produce_response& b) {
+        return detail::view_equal(a.index, b.index) &&
+               detail::view_equal(a.error_code, b.error_code) &&
+               detail::view_equal(a.base_offset, b.base_offset) &&
+               detail::view_equal(a.log_append_time_ms, b.log_append_time_ms) &&
+               detail::view_equal(a.log_start_offset, b.log_start_offset) &&
+               detail::view_equal(a.record_errors, b.record_errors) &&
+               detail::view_equal(a.error_message, b.error_message) &&
+               detail::view_equal(a.current_leader, b.current_leader);
+      }
+    };
+
+    std::string_view name;
+    uuid topic_id{};
+    view_vector<partition_produce_response> partition_responses;
+
+    // Back to the defaults; arrays keep their elements for reuse.
+    void reset();
+    void encode(writer& w, std::int16_t version) const;
+    // Overwrites *this with the struct read at `version` (views into r's input); returns r.error().
+    std::error_code decode(reader& r, std::int16_t version);
+    // Points every field at `m`'s (which must outlive this view).
+    void assign(const owning_type& m);
+    owning_type to_owning() const;
+    friend bool operator==(const topic_produce_response& a, const topic_produce_response& b) {
+      return detail::view_equal(a.name, b.name) &&
+             detail::view_equal(a.topic_id, b.topic_id) &&
+             detail::view_equal(a.partition_responses, b.partition_responses);
+    }
+  };
+
+  struct node_endpoint {
+    using owning_type = produce_response_view::owning_type::node_endpoint;
+    std::int32_t node_id = 0;
+    std::string_view host;
+    std::int32_t port = 0;
+    std::optional<std::string_view> rack = std::nullopt;
+
+    // Back to the defaults; arrays keep their elements for reuse.
+    void reset();
+    void encode(writer& w, std::int16_t version) const;
+    // Overwrites *this with the struct read at `version` (views into r's input); returns r.error().
+    std::error_code decode(reader& r, std::int16_t version);
+    // Points every field at `m`'s (which must outlive this view).
+    void assign(const owning_type& m);
+    owning_type to_owning() const;
+    friend bool operator==(const node_endpoint& a, const node_endpoint& b) {
+      return detail::view_equal(a.node_id, b.node_id) &&
+             detail::view_equal(a.host, b.host) &&
+             detail::view_equal(a.port, b.port) &&
+             detail::view_equal(a.rack, b.rack);
+    }
+  };
+
+  view_vector<topic_produce_response> responses;
+  std::int32_t throttle_time_ms = 0;
+  view_vector<node_endpoint> node_endpoints;
+
+  // Back to the defaults; arrays keep their elements for reuse.
+  void reset();
+  void encode(writer& w, std::int16_t version) const;
+  // Overwrites *this with the struct read at `version` (views into r's input); returns r.error().
+  std::error_code decode(reader& r, std::int16_t version);
+  // Points every field at `m`'s (which must outlive this view).
+  void assign(const owning_type& m);
+  owning_type to_owning() const;
+  friend bool operator==(const produce_response_view& a, const produce_response_view& b) {
+    return detail::view_equal(a.responses, b.responses) &&
+           detail::view_equal(a.throttle_time_ms, b.throttle_time_ms) &&
+           detail::view_equal(a.node_endpoints, b.node_endpoints);
+  }
+};
+
+inline void
+produce_response_view::topic_produce_response::partition_produce_response::batch_index_and_error_message::reset() {
+  batch_index = 0;
+  batch_index_error_message = std::nullopt;
+}
+
+inline void
+produce_response_view::topic_produce_response::partition_produce_response::batch_index_and_error_message::encode(
+    writer& w, [[maybe_unused]] std::int16_t version) const {
+  [[maybe_unused]] const bool flexible = version >= 9;
+  if (version >= 8) w.int32(batch_index);
+  if (version >= 8) detail::write_nullable_string(w, batch_index_error_message, flexible);
+  if (flexible) w.uvarint(0);  // no tagged fields
+}
+
+inline std::error_code
+produce_response_view::topic_produce_response::partition_produce_response::batch_index_and_error_message::decode(
+    reader& r, [[maybe_unused]] std::int16_t version) {
+  reset();  // fields absent from `version` keep their defaults
+  [[maybe_unused]] const bool flexible = version >= 9;
+  if (version >= 8) batch_index = r.int32();
+  if (version >= 8) batch_index_error_message = detail::read_nullable_string_ref(r, flexible);
+  if (flexible) r.skip_tagged();
+  return r.error();
+}
+
+inline void
+produce_response_view::topic_produce_response::partition_produce_response::batch_index_and_error_message::assign(
+    const owning_type& m) {
+  detail::assign_view(batch_index, m.batch_index);
+  detail::assign_view(batch_index_error_message, m.batch_index_error_message);
+}
+
+inline auto
+produce_response_view::topic_produce_response::partition_produce_response::batch_index_and_error_message::to_owning()
+    const -> owning_type {
+  owning_type m;
+  m.batch_index = detail::owning_copy(batch_index);
+  m.batch_index_error_message = detail::owning_copy(batch_index_error_message);
+  return m;
+}
+
+inline void produce_response_view::topic_produce_response::partition_produce_response::leader_id_and_epoch::reset() {
+  leader_id = -1;
+  leader_epoch = -1;
+}
+
+inline void produce_response_view::topic_produce_response::partition_produce_response::leader_id_and_epoch::encode(
+    writer& w, [[maybe_unused]] std::int16_t version) const {
+  [[maybe_unused]] const bool flexible = version >= 9;
+  if (version >= 10) w.int32(leader_id);
+  if (version >= 10) w.int32(leader_epoch);
+  if (flexible) w.uvarint(0);  // no tagged fields
+}
+
+inline std::error_code
+produce_response_view::topic_produce_response::partition_produce_response::leader_id_and_epoch::decode(
+    reader& r, [[maybe_unused]] std::int16_t version) {
+  reset();  // fields absent from `version` keep their defaults
+  [[maybe_unused]] const bool flexible = version >= 9;
+  if (version >= 10) leader_id = r.int32();
+  if (version >= 10) leader_epoch = r.int32();
+  if (flexible) r.skip_tagged();
+  return r.error();
+}
+
+inline void
+produce_response_view::topic_produce_response::partition_produce_response::leader_id_and_epoch::assign(
+    const owning_type& m) {
+  detail::assign_view(leader_id, m.leader_id);
+  detail::assign_view(leader_epoch, m.leader_epoch);
+}
+
+inline auto
+produce_response_view::topic_produce_response::partition_produce_response::leader_id_and_epoch::to_owning()
+    const -> owning_type {
+  owning_type m;
+  m.leader_id = detail::owning_copy(leader_id);
+  m.leader_epoch = detail::owning_copy(leader_epoch);
+  return m;
+}
+
+inline void produce_response_view::topic_produce_response::partition_produce_response::reset() {
+  index = 0;
+  error_code = 0;
+  base_offset = 0;
+  log_append_time_ms = -1;
+  log_start_offset = -1;
+  record_errors.clear();
+  error_message = std::nullopt;
+  current_leader.reset();
+}
+
+inline void produce_response_view::topic_produce_response::partition_produce_response::encode(
+    writer& w, [[maybe_unused]] std::int16_t version) const {
+  [[maybe_unused]] const bool flexible = version >= 9;
+  w.int32(index);
+  w.int16(error_code);
+  w.int64(base_offset);
+  w.int64(log_append_time_ms);
+  if (version >= 5) w.int64(log_start_offset);
+  if (version >= 8) detail::write_structs(w, record_errors, flexible, version);
+  if (version >= 8) detail::write_nullable_string(w, error_message, flexible);
+  if (flexible) {
+    const bool tag0 = version >= 10 && !detail::view_equal(current_leader, leader_id_and_epoch{});
+    w.uvarint(static_cast<std::uint32_t>(tag0));
+    if (tag0)
+      detail::write_tag(w, 0, [&](writer& tw) { current_leader.encode(tw, version); });
+  }
+}
+
+inline std::error_code produce_response_view::topic_produce_response::partition_produce_response::decode(
+    reader& r, [[maybe_unused]] std::int16_t version) {
+  reset();  // fields absent from `version` keep their defaults
+  [[maybe_unused]] const bool flexible = version >= 9;
+  index = r.int32();
+  error_code = r.int16();
+  base_offset = r.int64();
+  log_append_time_ms = r.int64();
+  if (version >= 5) log_start_offset = r.int64();
+  if (version >= 8) detail::read_structs(r, record_errors, flexible, 6, version);
+  if (version >= 8) error_message = detail::read_nullable_string_ref(r, flexible);
+  if (flexible) {
+    r.tagged_skipping_unknown([&](std::uint32_t tag, reader& tr) {
+      switch (tag) {
+        case 0:
+          if (!(version >= 10)) return false;  // not known at this version
+          current_leader.decode(tr, version);
+          return detail::finish_known_tag(tr);
+        default:
+          return false;
+      }
+    });
+  }
+  return r.error();
+}
+
+inline void produce_response_view::topic_produce_response::partition_produce_response::assign(const owning_type& m) {
+  detail::assign_view(index, m.index);
+  detail::assign_view(error_code, m.error_code);
+  detail::assign_view(base_offset, m.base_offset);
+  detail::assign_view(log_append_time_ms, m.log_append_time_ms);
+  detail::assign_view(log_start_offset, m.log_start_offset);
+  detail::assign_view(record_errors, m.record_errors);
+  detail::assign_view(error_message, m.error_message);
+  detail::assign_view(current_leader, m.current_leader);
+}
+
+inline auto
+produce_response_view::topic_produce_response::partition_produce_response::to_owning() const -> owning_type {
+  owning_type m;
+  m.index = detail::owning_copy(index);
+  m.error_code = detail::owning_copy(error_code);
+  m.base_offset = detail::owning_copy(base_offset);
+  m.log_append_time_ms = detail::owning_copy(log_append_time_ms);
+  m.log_start_offset = detail::owning_copy(log_start_offset);
+  m.record_errors = detail::owning_copy(record_errors);
+  m.error_message = detail::owning_copy(error_message);
+  m.current_leader = detail::owning_copy(current_leader);
+  return m;
+}
+
+inline void produce_response_view::topic_produce_response::reset() {
+  name = std::string_view{};
+  topic_id = uuid{};
+  partition_responses.clear();
+}
+
+inline void produce_response_view::topic_produce_response::encode(
+    writer& w, [[maybe_unused]] std::int16_t version) const {
+  [[maybe_unused]] const bool flexible = version >= 9;
+  if (version <= 12) detail::write_string(w, name, flexible);
+  if (version >= 13) w.uuid_(topic_id);
+  detail::write_structs(w, partition_responses, flexible, version);
+  if (flexible) w.uvarint(0);  // no tagged fields
+}
+
+inline std::error_code produce_response_view::topic_produce_response::decode(
+    reader& r, [[maybe_unused]] std::int16_t version) {
+  reset();  // fields absent from `version` keep their defaults
+  [[maybe_unused]] const bool flexible = version >= 9;
+  if (version <= 12) name = detail::read_string_ref(r, flexible);
+  if (version >= 13) topic_id = r.uuid_();
+  detail::read_structs(r, partition_responses, flexible, 22, version);
+  if (flexible) r.skip_tagged();
+  return r.error();
+}
+
+inline void produce_response_view::topic_produce_response::assign(const owning_type& m) {
+  detail::assign_view(name, m.name);
+  detail::assign_view(topic_id, m.topic_id);
+  detail::assign_view(partition_responses, m.partition_responses);
+}
+
+inline auto produce_response_view::topic_produce_response::to_owning() const -> owning_type {
+  owning_type m;
+  m.name = detail::owning_copy(name);
+  m.topic_id = detail::owning_copy(topic_id);
+  m.partition_responses = detail::owning_copy(partition_responses);
+  return m;
+}
+
+inline void produce_response_view::node_endpoint::reset() {
+  node_id = 0;
+  host = std::string_view{};
+  port = 0;
+  rack = std::nullopt;
+}
+
+inline void produce_response_view::node_endpoint::encode(writer& w, [[maybe_unused]] std::int16_t version) const {
+  [[maybe_unused]] const bool flexible = version >= 9;
+  if (version >= 10) w.int32(node_id);
+  if (version >= 10) detail::write_string(w, host, flexible);
+  if (version >= 10) w.int32(port);
+  if (version >= 10) detail::write_nullable_string(w, rack, flexible);
+  if (flexible) w.uvarint(0);  // no tagged fields
+}
+
+inline std::error_code produce_response_view::node_endpoint::decode(reader& r, [[maybe_unused]] std::int16_t version) {
+  reset();  // fields absent from `version` keep their defaults
+  [[maybe_unused]] const bool flexible = version >= 9;
+  if (version >= 10) node_id = r.int32();
+  if (version >= 10) host = detail::read_string_ref(r, flexible);
+  if (version >= 10) port = r.int32();
+  if (version >= 10) rack = detail::read_nullable_string_ref(r, flexible);
+  if (flexible) r.skip_tagged();
+  return r.error();
+}
+
+inline void produce_response_view::node_endpoint::assign(const owning_type& m) {
+  detail::assign_view(node_id, m.node_id);
+  detail::assign_view(host, m.host);
+  detail::assign_view(port, m.port);
+  detail::assign_view(rack, m.rack);
+}
+
+inline auto produce_response_view::node_endpoint::to_owning() const -> owning_type {
+  owning_type m;
+  m.node_id = detail::owning_copy(node_id);
+  m.host = detail::owning_copy(host);
+  m.port = detail::owning_copy(port);
+  m.rack = detail::owning_copy(rack);
+  return m;
+}
+
+inline void produce_response_view::reset() {
+  responses.clear();
+  throttle_time_ms = 0;
+  node_endpoints.clear();
+}
+
+inline void produce_response_view::encode(writer& w, [[maybe_unused]] std::int16_t version) const {
+  if (version < min_version || version > max_version) return;  // encode_message() reports it
+  [[maybe_unused]] const bool flexible = version >= 9;
+  detail::write_structs(w, responses, flexible, version);
+  w.int32(throttle_time_ms);
+  if (flexible) {
+    const bool tag0 = version >= 10 && !node_endpoints.empty();
+    w.uvarint(static_cast<std::uint32_t>(tag0));
+    if (tag0)
+      detail::write_tag(w, 0, [&](writer& tw) { detail::write_structs(tw, node_endpoints, flexible, version); });
+  }
+}
+
+inline std::error_code produce_response_view::decode(reader& r, [[maybe_unused]] std::int16_t version) {
+  if (version < min_version || version > max_version) {
+    r.fail(client_errc::unsupported_version);
+    return r.error();
+  }
+  reset();  // fields absent from `version` keep their defaults
+  [[maybe_unused]] const bool flexible = version >= 9;
+  detail::read_structs(r, responses, flexible, 3, version);
+  throttle_time_ms = r.int32();
+  if (flexible) {
+    r.tagged_skipping_unknown([&](std::uint32_t tag, reader& tr) {
+      switch (tag) {
+        case 0:
+          if (!(version >= 10)) return false;  // not known at this version
+          detail::read_structs(tr, node_endpoints, flexible, 11, version);
+          return detail::finish_known_tag(tr);
+        default:
+          return false;
+      }
+    });
+  }
+  return r.error();
+}
+
+inline void produce_response_view::assign(const owning_type& m) {
+  detail::assign_view(responses, m.responses);
+  detail::assign_view(throttle_time_ms, m.throttle_time_ms);
+  detail::assign_view(node_endpoints, m.node_endpoints);
+}
+
+inline auto produce_response_view::to_owning() const -> owning_type {
+  owning_type m;
+  m.responses = detail::owning_copy(responses);
+  m.throttle_time_ms = detail::owning_copy(throttle_time_ms);
+  m.node_endpoints = detail::owning_copy(node_endpoints);
+  return m;
 }
 
 }  // namespace kafkio::protocol

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <kafkio/protocol/detail/message_support.hpp>
+#include <kafkio/protocol/detail/view_support.hpp>
 
 #include <cstdint>
 #include <limits>
@@ -64,6 +65,87 @@ inline std::error_code request_header::decode(reader& r, [[maybe_unused]] std::i
   client_id = detail::read_nullable_string(r, false);
   if (flexible) r.tagged(unknown_tags);
   return r.error();
+}
+
+// RequestHeader as views: strings and bytes point into the decoded input (or wherever the caller pointed them), arrays
+// are reused by the next decode, unknown tagged fields are skipped. Encodes to the bytes request_header gives for the
+// same values without unknown tags. Fields: see request_header.
+struct request_header_view {
+  using owning_type = request_header;
+  static constexpr auto message_name = request_header::message_name;
+  static constexpr auto api_key = request_header::api_key;
+  static constexpr auto min_version = request_header::min_version;
+  static constexpr auto max_version = request_header::max_version;
+  static constexpr auto first_flexible_version = request_header::first_flexible_version;
+  static constexpr auto latest_version_unstable = request_header::latest_version_unstable;
+
+  std::int16_t request_api_key = 0;
+  std::int16_t request_api_version = 0;
+  std::int32_t correlation_id = 0;
+  std::optional<std::string_view> client_id = "";
+
+  // Back to the defaults; arrays keep their elements for reuse.
+  void reset();
+  void encode(writer& w, std::int16_t version) const;
+  // Overwrites *this with the struct read at `version` (views into r's input); returns r.error().
+  std::error_code decode(reader& r, std::int16_t version);
+  // Points every field at `m`'s (which must outlive this view).
+  void assign(const owning_type& m);
+  owning_type to_owning() const;
+  friend bool operator==(const request_header_view& a, const request_header_view& b) {
+    return detail::view_equal(a.request_api_key, b.request_api_key) &&
+           detail::view_equal(a.request_api_version, b.request_api_version) &&
+           detail::view_equal(a.correlation_id, b.correlation_id) &&
+           detail::view_equal(a.client_id, b.client_id);
+  }
+};
+
+inline void request_header_view::reset() {
+  request_api_key = 0;
+  request_api_version = 0;
+  correlation_id = 0;
+  client_id = "";
+}
+
+inline void request_header_view::encode(writer& w, [[maybe_unused]] std::int16_t version) const {
+  if (version < min_version || version > max_version) return;  // encode_message() reports it
+  [[maybe_unused]] const bool flexible = version >= 2;
+  w.int16(request_api_key);
+  w.int16(request_api_version);
+  w.int32(correlation_id);
+  detail::write_nullable_string(w, client_id, false);
+  if (flexible) w.uvarint(0);  // no tagged fields
+}
+
+inline std::error_code request_header_view::decode(reader& r, [[maybe_unused]] std::int16_t version) {
+  if (version < min_version || version > max_version) {
+    r.fail(client_errc::unsupported_version);
+    return r.error();
+  }
+  reset();  // fields absent from `version` keep their defaults
+  [[maybe_unused]] const bool flexible = version >= 2;
+  request_api_key = r.int16();
+  request_api_version = r.int16();
+  correlation_id = r.int32();
+  client_id = detail::read_nullable_string_ref(r, false);
+  if (flexible) r.skip_tagged();
+  return r.error();
+}
+
+inline void request_header_view::assign(const owning_type& m) {
+  detail::assign_view(request_api_key, m.request_api_key);
+  detail::assign_view(request_api_version, m.request_api_version);
+  detail::assign_view(correlation_id, m.correlation_id);
+  detail::assign_view(client_id, m.client_id);
+}
+
+inline auto request_header_view::to_owning() const -> owning_type {
+  owning_type m;
+  m.request_api_key = detail::owning_copy(request_api_key);
+  m.request_api_version = detail::owning_copy(request_api_version);
+  m.correlation_id = detail::owning_copy(correlation_id);
+  m.client_id = detail::owning_copy(client_id);
+  return m;
 }
 
 }  // namespace kafkio::protocol

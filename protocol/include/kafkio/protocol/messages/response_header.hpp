@@ -3,6 +3,7 @@
 #pragma once
 
 #include <kafkio/protocol/detail/message_support.hpp>
+#include <kafkio/protocol/detail/view_support.hpp>
 
 #include <cstdint>
 #include <limits>
@@ -52,6 +53,66 @@ inline std::error_code response_header::decode(reader& r, [[maybe_unused]] std::
   correlation_id = r.int32();
   if (flexible) r.tagged(unknown_tags);
   return r.error();
+}
+
+// ResponseHeader as views: strings and bytes point into the decoded input (or wherever the caller pointed them), arrays
+// are reused by the next decode, unknown tagged fields are skipped. Encodes to the bytes response_header gives for the
+// same values without unknown tags. Fields: see response_header.
+struct response_header_view {
+  using owning_type = response_header;
+  static constexpr auto message_name = response_header::message_name;
+  static constexpr auto api_key = response_header::api_key;
+  static constexpr auto min_version = response_header::min_version;
+  static constexpr auto max_version = response_header::max_version;
+  static constexpr auto first_flexible_version = response_header::first_flexible_version;
+  static constexpr auto latest_version_unstable = response_header::latest_version_unstable;
+
+  std::int32_t correlation_id = 0;
+
+  // Back to the defaults; arrays keep their elements for reuse.
+  void reset();
+  void encode(writer& w, std::int16_t version) const;
+  // Overwrites *this with the struct read at `version` (views into r's input); returns r.error().
+  std::error_code decode(reader& r, std::int16_t version);
+  // Points every field at `m`'s (which must outlive this view).
+  void assign(const owning_type& m);
+  owning_type to_owning() const;
+  friend bool operator==(const response_header_view& a, const response_header_view& b) {
+    return detail::view_equal(a.correlation_id, b.correlation_id);
+  }
+};
+
+inline void response_header_view::reset() {
+  correlation_id = 0;
+}
+
+inline void response_header_view::encode(writer& w, [[maybe_unused]] std::int16_t version) const {
+  if (version < min_version || version > max_version) return;  // encode_message() reports it
+  [[maybe_unused]] const bool flexible = version >= 1;
+  w.int32(correlation_id);
+  if (flexible) w.uvarint(0);  // no tagged fields
+}
+
+inline std::error_code response_header_view::decode(reader& r, [[maybe_unused]] std::int16_t version) {
+  if (version < min_version || version > max_version) {
+    r.fail(client_errc::unsupported_version);
+    return r.error();
+  }
+  reset();  // fields absent from `version` keep their defaults
+  [[maybe_unused]] const bool flexible = version >= 1;
+  correlation_id = r.int32();
+  if (flexible) r.skip_tagged();
+  return r.error();
+}
+
+inline void response_header_view::assign(const owning_type& m) {
+  detail::assign_view(correlation_id, m.correlation_id);
+}
+
+inline auto response_header_view::to_owning() const -> owning_type {
+  owning_type m;
+  m.correlation_id = detail::owning_copy(correlation_id);
+  return m;
 }
 
 }  // namespace kafkio::protocol
