@@ -46,6 +46,7 @@ using all_message_types = List<add_offsets_to_txn_request, add_offsets_to_txn_re
 
 // all_view_types<L> is L<every generated view type...> (manifest `view`).
 template <template <class...> class List>
-using all_view_types = List<produce_request_view, produce_response_view, request_header_view, response_header_view>;
+using all_view_types = List<init_producer_id_request_view, produce_request_view, produce_response_view,
+    request_header_view, response_header_view>;
 
 }  // namespace kafkio::protocol

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <kafkio/protocol/detail/message_support.hpp>
+#include <kafkio/protocol/detail/view_support.hpp>
 #include <kafkio/protocol/messages/init_producer_id_response.hpp>
 
 #include <cstdint>
@@ -75,6 +76,102 @@ inline std::error_code init_producer_id_request::decode(reader& r, [[maybe_unuse
   if (version >= 6) keep_prepared_txn = r.boolean();
   if (flexible) r.tagged(unknown_tags);
   return r.error();
+}
+
+// InitProducerIdRequest as views: strings and bytes point into the decoded input (or wherever the caller pointed them),
+// arrays are reused by the next decode, unknown tagged fields are skipped. Encodes to the bytes
+// init_producer_id_request gives for the same values without unknown tags. Fields: see init_producer_id_request.
+struct init_producer_id_request_view {
+  using owning_type = init_producer_id_request;
+  static constexpr auto message_name = init_producer_id_request::message_name;
+  static constexpr auto api_key = init_producer_id_request::api_key;
+  static constexpr auto min_version = init_producer_id_request::min_version;
+  static constexpr auto max_version = init_producer_id_request::max_version;
+  static constexpr auto first_flexible_version = init_producer_id_request::first_flexible_version;
+  static constexpr auto latest_version_unstable = init_producer_id_request::latest_version_unstable;
+  using response_type = init_producer_id_response;
+
+  std::optional<std::string_view> transactional_id = "";
+  std::int32_t transaction_timeout_ms = 0;
+  std::int64_t producer_id = -1;
+  std::int16_t producer_epoch = -1;
+  bool enable2_pc = false;
+  bool keep_prepared_txn = false;
+
+  // Back to the defaults; arrays keep their elements for reuse.
+  void reset();
+  void encode(writer& w, std::int16_t version) const;
+  // Overwrites *this with the struct read at `version` (views into r's input); returns r.error().
+  std::error_code decode(reader& r, std::int16_t version);
+  // Points every field at `m`'s (which must outlive this view).
+  void assign(const owning_type& m);
+  owning_type to_owning() const;
+  friend bool operator==(const init_producer_id_request_view& a, const init_producer_id_request_view& b) {
+    return detail::view_equal(a.transactional_id, b.transactional_id) &&
+           detail::view_equal(a.transaction_timeout_ms, b.transaction_timeout_ms) &&
+           detail::view_equal(a.producer_id, b.producer_id) &&
+           detail::view_equal(a.producer_epoch, b.producer_epoch) &&
+           detail::view_equal(a.enable2_pc, b.enable2_pc) &&
+           detail::view_equal(a.keep_prepared_txn, b.keep_prepared_txn);
+  }
+};
+
+inline void init_producer_id_request_view::reset() {
+  transactional_id = "";
+  transaction_timeout_ms = 0;
+  producer_id = -1;
+  producer_epoch = -1;
+  enable2_pc = false;
+  keep_prepared_txn = false;
+}
+
+inline void init_producer_id_request_view::encode(writer& w, [[maybe_unused]] std::int16_t version) const {
+  if (version < min_version || version > max_version) return;  // encode_message() reports it
+  [[maybe_unused]] const bool flexible = version >= 2;
+  detail::write_nullable_string(w, transactional_id, flexible);
+  w.int32(transaction_timeout_ms);
+  if (version >= 3) w.int64(producer_id);
+  if (version >= 3) w.int16(producer_epoch);
+  if (version >= 6) w.boolean(enable2_pc);
+  if (version >= 6) w.boolean(keep_prepared_txn);
+  if (flexible) w.uvarint(0);  // no tagged fields
+}
+
+inline std::error_code init_producer_id_request_view::decode(reader& r, [[maybe_unused]] std::int16_t version) {
+  if (version < min_version || version > max_version) {
+    r.fail(client_errc::unsupported_version);
+    return r.error();
+  }
+  reset();  // fields absent from `version` keep their defaults
+  [[maybe_unused]] const bool flexible = version >= 2;
+  transactional_id = detail::read_nullable_string_ref(r, flexible);
+  transaction_timeout_ms = r.int32();
+  if (version >= 3) producer_id = r.int64();
+  if (version >= 3) producer_epoch = r.int16();
+  if (version >= 6) enable2_pc = r.boolean();
+  if (version >= 6) keep_prepared_txn = r.boolean();
+  if (flexible) r.skip_tagged();
+  return r.error();
+}
+
+inline void init_producer_id_request_view::assign(const owning_type& m) {
+  detail::assign_view(transactional_id, m.transactional_id);
+  detail::assign_view(transaction_timeout_ms, m.transaction_timeout_ms);
+  detail::assign_view(producer_id, m.producer_id);
+  detail::assign_view(producer_epoch, m.producer_epoch);
+  detail::assign_view(enable2_pc, m.enable2_pc);
+  detail::assign_view(keep_prepared_txn, m.keep_prepared_txn);
+}
+
+inline auto init_producer_id_request_view::to_owning() const -> owning_type {
+  owning_type m;
+  m.transactional_id = detail::owning_copy(transactional_id);
+  m.transaction_timeout_ms = detail::owning_copy(transaction_timeout_ms);
+  m.producer_id = detail::owning_copy(producer_id);
+  m.producer_epoch = detail::owning_copy(producer_epoch);
+  m.enable2_pc = detail::owning_copy(enable2_pc);
+  m.keep_prepared_txn = detail::owning_copy(keep_prepared_txn);
+  return m;
 }
 
 }  // namespace kafkio::protocol
