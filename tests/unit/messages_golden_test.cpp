@@ -1,4 +1,4 @@
-// Golden byte vectors from the reference notes (NOTES.md §13): ApiVersions v0/v3/v4 requests and Produce v3/v9
+// Golden byte vectors (provenance: docs/protocol.md, "Golden vectors"): ApiVersions v0/v3/v4 requests and Produce v3/v9
 // requests carrying batch B1, encoded through encode_request() and decoded back. Plus hand-built responses whose
 // field order is checked value by value.
 #include <kafkio/protocol/request.hpp>

@@ -48,7 +48,7 @@ TEST(MessagesHeaders, HeaderVersionsFollowFlexibility) {
   EXPECT_EQ(response_header_version(static_cast<api_key>(99), 0), std::nullopt);
 }
 
-TEST(MessagesHeaders, FlexibleSwitchesMatchTheNotes) {  // NOTES.md §2 table
+TEST(MessagesHeaders, FlexibleSwitchesMatchTheSchemas) {  // docs/protocol.md, version table
   EXPECT_EQ(first_flexible_version(api_key::produce), v(9));
   EXPECT_EQ(first_flexible_version(api_key::fetch), v(12));
   EXPECT_EQ(first_flexible_version(api_key::list_offsets), v(6));
@@ -82,7 +82,7 @@ TEST(MessagesHeaders, ResponseHeaderDecoding) {
   EXPECT_EQ(r3.error(), client_errc::truncated);
 }
 
-// A broker that only knows ApiVersions 0-2 answering our v3 request: v0-format body, error 35, one entry (NOTES §3).
+// A broker that only knows ApiVersions 0-2 answering our v3 request: v0-format body, error 35, one entry (KIP-511).
 TEST(MessagesApiVersionsFallback, OldBrokerAnswersInV0Format) {
   byte_buffer body = {0x00, 0x23, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x00, 0x00, 0x00, 0x02};
   api_versions_response as_v3;
