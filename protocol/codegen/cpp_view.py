@@ -8,7 +8,7 @@ codecs", says what a caller may rely on.
 """
 
 import cpp_emit as emit  # its layout helpers; cpp_emit imports this module too, so only call-time lookups
-from cpp_exprs import decode_lines, differs_from_default, encode_lines, guarded, member_declaration, \
+from cpp_exprs import decode_lines, differs_from_default, encode_lines, guarded, if_else, member_declaration, \
     min_element_size, version_cond
 
 HEADER_CONSTANTS = ("message_name", "api_key", "min_version", "max_version", "first_flexible_version",
@@ -125,7 +125,7 @@ def define_view_encode(s, msg, top, q):
     if not flex_range.empty():
         tagged = emit.tagged_fields_of(s, msg)
         if not tagged:
-            tags = ["w.uvarint(0);  // no tagged fields"]
+            tags = ["w.int8(0);  // an empty tagged-field section"]
         else:
             tags, counted = [], []
             for f in tagged:
@@ -156,15 +156,27 @@ def define_view_decode(s, msg, top, q):
                  "  r.fail(client_errc::unsupported_version);",
                  "  return r.error();",
                  "}"]
-    body += ["reset();  // fields absent from `version` keep their defaults", emit.flexible_decl(msg)]
+    # Each field is written once: read where `version` has it, set to its default where it does not (a tagged
+    # field first gets its default, which its tag may then overwrite). No reset() pass: this is the hot path.
+    body.append(emit.flexible_decl(msg))
+    for f in s.fields:
+        if not (f.tagged_present & msg.valid).empty():
+            body.append(view_reset_line(f, msg))
     for f in s.fields:
         present = f.regular & msg.valid
+        tagged = not (f.tagged_present & msg.valid).empty()
         if present.empty():
+            if not tagged:
+                body.append(view_reset_line(f, msg))
             continue
         min_elem = min_element_size(f, msg) if f.kind == "array" else None
         lines = decode_lines(f, msg, f.cname, "r", emit.field_flex(f, msg, present),
                              version_cond(f.nullable, present), min_elem, view=True)
-        body += guarded(version_cond(present, msg.valid), lines)
+        cond = version_cond(present, msg.valid)
+        if cond is True or tagged:
+            body += guarded(cond, lines)
+        else:
+            body += if_else(cond, lines, [view_reset_line(f, msg)])
     flex_range = msg.flexible & msg.valid
     if not flex_range.empty():
         tagged = emit.tagged_fields_of(s, msg)

@@ -34,7 +34,9 @@ class view_vector {
   // Empties the array; the elements stay built for reuse.
   void clear() noexcept { size_ = 0; }
   // Makes room for `n` elements in all (reserve() on the storage: no element is built).
-  void reserve(std::size_t n) { items_.reserve(n); }
+  void reserve(std::size_t n) {
+    if (n > items_.capacity()) items_.reserve(n);
+  }
 
   // Appends a default element: a kept one reset (its own arrays keep their capacity), or a new one.
   T& emplace_back() {

@@ -47,6 +47,7 @@ T& engaged(std::optional<T>& v) {
 template <class T, class ReadElement>
 void read_elements(reader& r, view_vector<T>& out, std::int32_t n, ReadElement& read_element) {
   out.clear();
+  if (n == 0) return;  // the common case of the hot path (no record errors, ...): no call below
   out.reserve(static_cast<std::size_t>(n));  // bounded by the input: read_array_length checked n * min size
   for (std::int32_t i = 0; i < n && r.ok(); ++i) read_element(r, out.next_slot());
 }

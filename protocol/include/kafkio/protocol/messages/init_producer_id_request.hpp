@@ -134,7 +134,7 @@ inline void init_producer_id_request_view::encode(writer& w, [[maybe_unused]] st
   if (version >= 3) w.int16(producer_epoch);
   if (version >= 6) w.boolean(enable2_pc);
   if (version >= 6) w.boolean(keep_prepared_txn);
-  if (flexible) w.uvarint(0);  // no tagged fields
+  if (flexible) w.int8(0);  // an empty tagged-field section
 }
 
 inline std::error_code init_producer_id_request_view::decode(reader& r, [[maybe_unused]] std::int16_t version) {
@@ -142,14 +142,29 @@ inline std::error_code init_producer_id_request_view::decode(reader& r, [[maybe_
     r.fail(client_errc::unsupported_version);
     return r.error();
   }
-  reset();  // fields absent from `version` keep their defaults
   [[maybe_unused]] const bool flexible = version >= 2;
   transactional_id = detail::read_nullable_string_ref(r, flexible);
   transaction_timeout_ms = r.int32();
-  if (version >= 3) producer_id = r.int64();
-  if (version >= 3) producer_epoch = r.int16();
-  if (version >= 6) enable2_pc = r.boolean();
-  if (version >= 6) keep_prepared_txn = r.boolean();
+  if (version >= 3) {
+    producer_id = r.int64();
+  } else {
+    producer_id = -1;
+  }
+  if (version >= 3) {
+    producer_epoch = r.int16();
+  } else {
+    producer_epoch = -1;
+  }
+  if (version >= 6) {
+    enable2_pc = r.boolean();
+  } else {
+    enable2_pc = false;
+  }
+  if (version >= 6) {
+    keep_prepared_txn = r.boolean();
+  } else {
+    keep_prepared_txn = false;
+  }
   if (flexible) r.skip_tagged();
   return r.error();
 }

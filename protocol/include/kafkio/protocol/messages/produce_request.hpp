@@ -225,12 +225,11 @@ inline void produce_request_view::topic_produce_data::partition_produce_data::en
   [[maybe_unused]] const bool flexible = version >= 9;
   w.int32(index);
   detail::write_nullable_bytes(w, records, flexible);
-  if (flexible) w.uvarint(0);  // no tagged fields
+  if (flexible) w.int8(0);  // an empty tagged-field section
 }
 
 inline std::error_code produce_request_view::topic_produce_data::partition_produce_data::decode(
     reader& r, [[maybe_unused]] std::int16_t version) {
-  reset();  // fields absent from `version` keep their defaults
   [[maybe_unused]] const bool flexible = version >= 9;
   index = r.int32();
   records = detail::read_nullable_bytes_ref(r, flexible);
@@ -261,15 +260,22 @@ inline void produce_request_view::topic_produce_data::encode(writer& w, [[maybe_
   if (version <= 12) detail::write_string(w, name, flexible);
   if (version >= 13) w.uuid_(topic_id);
   detail::write_structs(w, partition_data, flexible, version);
-  if (flexible) w.uvarint(0);  // no tagged fields
+  if (flexible) w.int8(0);  // an empty tagged-field section
 }
 
 inline std::error_code produce_request_view::topic_produce_data::decode(
     reader& r, [[maybe_unused]] std::int16_t version) {
-  reset();  // fields absent from `version` keep their defaults
   [[maybe_unused]] const bool flexible = version >= 9;
-  if (version <= 12) name = detail::read_string_ref(r, flexible);
-  if (version >= 13) topic_id = r.uuid_();
+  if (version <= 12) {
+    name = detail::read_string_ref(r, flexible);
+  } else {
+    name = std::string_view{};
+  }
+  if (version >= 13) {
+    topic_id = r.uuid_();
+  } else {
+    topic_id = uuid{};
+  }
   detail::read_structs(r, partition_data, flexible, 6, version);
   if (flexible) r.skip_tagged();
   return r.error();
@@ -303,7 +309,7 @@ inline void produce_request_view::encode(writer& w, [[maybe_unused]] std::int16_
   w.int16(acks);
   w.int32(timeout_ms);
   detail::write_structs(w, topic_data, flexible, version);
-  if (flexible) w.uvarint(0);  // no tagged fields
+  if (flexible) w.int8(0);  // an empty tagged-field section
 }
 
 inline std::error_code produce_request_view::decode(reader& r, [[maybe_unused]] std::int16_t version) {
@@ -311,7 +317,6 @@ inline std::error_code produce_request_view::decode(reader& r, [[maybe_unused]] 
     r.fail(client_errc::unsupported_version);
     return r.error();
   }
-  reset();  // fields absent from `version` keep their defaults
   [[maybe_unused]] const bool flexible = version >= 9;
   transactional_id = detail::read_nullable_string_ref(r, flexible);
   acks = r.int16();

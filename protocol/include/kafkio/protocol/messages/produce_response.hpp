@@ -457,16 +457,23 @@ produce_response_view::topic_produce_response::partition_produce_response::batch
   [[maybe_unused]] const bool flexible = version >= 9;
   if (version >= 8) w.int32(batch_index);
   if (version >= 8) detail::write_nullable_string(w, batch_index_error_message, flexible);
-  if (flexible) w.uvarint(0);  // no tagged fields
+  if (flexible) w.int8(0);  // an empty tagged-field section
 }
 
 inline std::error_code
 produce_response_view::topic_produce_response::partition_produce_response::batch_index_and_error_message::decode(
     reader& r, [[maybe_unused]] std::int16_t version) {
-  reset();  // fields absent from `version` keep their defaults
   [[maybe_unused]] const bool flexible = version >= 9;
-  if (version >= 8) batch_index = r.int32();
-  if (version >= 8) batch_index_error_message = detail::read_nullable_string_ref(r, flexible);
+  if (version >= 8) {
+    batch_index = r.int32();
+  } else {
+    batch_index = 0;
+  }
+  if (version >= 8) {
+    batch_index_error_message = detail::read_nullable_string_ref(r, flexible);
+  } else {
+    batch_index_error_message = std::nullopt;
+  }
   if (flexible) r.skip_tagged();
   return r.error();
 }
@@ -497,16 +504,23 @@ inline void produce_response_view::topic_produce_response::partition_produce_res
   [[maybe_unused]] const bool flexible = version >= 9;
   if (version >= 10) w.int32(leader_id);
   if (version >= 10) w.int32(leader_epoch);
-  if (flexible) w.uvarint(0);  // no tagged fields
+  if (flexible) w.int8(0);  // an empty tagged-field section
 }
 
 inline std::error_code
 produce_response_view::topic_produce_response::partition_produce_response::leader_id_and_epoch::decode(
     reader& r, [[maybe_unused]] std::int16_t version) {
-  reset();  // fields absent from `version` keep their defaults
   [[maybe_unused]] const bool flexible = version >= 9;
-  if (version >= 10) leader_id = r.int32();
-  if (version >= 10) leader_epoch = r.int32();
+  if (version >= 10) {
+    leader_id = r.int32();
+  } else {
+    leader_id = -1;
+  }
+  if (version >= 10) {
+    leader_epoch = r.int32();
+  } else {
+    leader_epoch = -1;
+  }
   if (flexible) r.skip_tagged();
   return r.error();
 }
@@ -558,15 +572,27 @@ inline void produce_response_view::topic_produce_response::partition_produce_res
 
 inline std::error_code produce_response_view::topic_produce_response::partition_produce_response::decode(
     reader& r, [[maybe_unused]] std::int16_t version) {
-  reset();  // fields absent from `version` keep their defaults
   [[maybe_unused]] const bool flexible = version >= 9;
+  current_leader.reset();
   index = r.int32();
   error_code = r.int16();
   base_offset = r.int64();
   log_append_time_ms = r.int64();
-  if (version >= 5) log_start_offset = r.int64();
-  if (version >= 8) detail::read_structs(r, record_errors, flexible, 6, version);
-  if (version >= 8) error_message = detail::read_nullable_string_ref(r, flexible);
+  if (version >= 5) {
+    log_start_offset = r.int64();
+  } else {
+    log_start_offset = -1;
+  }
+  if (version >= 8) {
+    detail::read_structs(r, record_errors, flexible, 6, version);
+  } else {
+    record_errors.clear();
+  }
+  if (version >= 8) {
+    error_message = detail::read_nullable_string_ref(r, flexible);
+  } else {
+    error_message = std::nullopt;
+  }
   if (flexible) {
     r.tagged_skipping_unknown([&](std::uint32_t tag, reader& tr) {
       switch (tag) {
@@ -619,15 +645,22 @@ inline void produce_response_view::topic_produce_response::encode(
   if (version <= 12) detail::write_string(w, name, flexible);
   if (version >= 13) w.uuid_(topic_id);
   detail::write_structs(w, partition_responses, flexible, version);
-  if (flexible) w.uvarint(0);  // no tagged fields
+  if (flexible) w.int8(0);  // an empty tagged-field section
 }
 
 inline std::error_code produce_response_view::topic_produce_response::decode(
     reader& r, [[maybe_unused]] std::int16_t version) {
-  reset();  // fields absent from `version` keep their defaults
   [[maybe_unused]] const bool flexible = version >= 9;
-  if (version <= 12) name = detail::read_string_ref(r, flexible);
-  if (version >= 13) topic_id = r.uuid_();
+  if (version <= 12) {
+    name = detail::read_string_ref(r, flexible);
+  } else {
+    name = std::string_view{};
+  }
+  if (version >= 13) {
+    topic_id = r.uuid_();
+  } else {
+    topic_id = uuid{};
+  }
   detail::read_structs(r, partition_responses, flexible, 22, version);
   if (flexible) r.skip_tagged();
   return r.error();
@@ -660,16 +693,31 @@ inline void produce_response_view::node_endpoint::encode(writer& w, [[maybe_unus
   if (version >= 10) detail::write_string(w, host, flexible);
   if (version >= 10) w.int32(port);
   if (version >= 10) detail::write_nullable_string(w, rack, flexible);
-  if (flexible) w.uvarint(0);  // no tagged fields
+  if (flexible) w.int8(0);  // an empty tagged-field section
 }
 
 inline std::error_code produce_response_view::node_endpoint::decode(reader& r, [[maybe_unused]] std::int16_t version) {
-  reset();  // fields absent from `version` keep their defaults
   [[maybe_unused]] const bool flexible = version >= 9;
-  if (version >= 10) node_id = r.int32();
-  if (version >= 10) host = detail::read_string_ref(r, flexible);
-  if (version >= 10) port = r.int32();
-  if (version >= 10) rack = detail::read_nullable_string_ref(r, flexible);
+  if (version >= 10) {
+    node_id = r.int32();
+  } else {
+    node_id = 0;
+  }
+  if (version >= 10) {
+    host = detail::read_string_ref(r, flexible);
+  } else {
+    host = std::string_view{};
+  }
+  if (version >= 10) {
+    port = r.int32();
+  } else {
+    port = 0;
+  }
+  if (version >= 10) {
+    rack = detail::read_nullable_string_ref(r, flexible);
+  } else {
+    rack = std::nullopt;
+  }
   if (flexible) r.skip_tagged();
   return r.error();
 }
@@ -714,8 +762,8 @@ inline std::error_code produce_response_view::decode(reader& r, [[maybe_unused]]
     r.fail(client_errc::unsupported_version);
     return r.error();
   }
-  reset();  // fields absent from `version` keep their defaults
   [[maybe_unused]] const bool flexible = version >= 9;
+  node_endpoints.clear();
   detail::read_structs(r, responses, flexible, 3, version);
   throttle_time_ms = r.int32();
   if (flexible) {

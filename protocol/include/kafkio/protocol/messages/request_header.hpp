@@ -114,7 +114,7 @@ inline void request_header_view::encode(writer& w, [[maybe_unused]] std::int16_t
   w.int16(request_api_version);
   w.int32(correlation_id);
   detail::write_nullable_string(w, client_id, false);
-  if (flexible) w.uvarint(0);  // no tagged fields
+  if (flexible) w.int8(0);  // an empty tagged-field section
 }
 
 inline std::error_code request_header_view::decode(reader& r, [[maybe_unused]] std::int16_t version) {
@@ -122,7 +122,6 @@ inline std::error_code request_header_view::decode(reader& r, [[maybe_unused]] s
     r.fail(client_errc::unsupported_version);
     return r.error();
   }
-  reset();  // fields absent from `version` keep their defaults
   [[maybe_unused]] const bool flexible = version >= 2;
   request_api_key = r.int16();
   request_api_version = r.int16();

@@ -90,7 +90,7 @@ inline void response_header_view::encode(writer& w, [[maybe_unused]] std::int16_
   if (version < min_version || version > max_version) return;  // encode_message() reports it
   [[maybe_unused]] const bool flexible = version >= 1;
   w.int32(correlation_id);
-  if (flexible) w.uvarint(0);  // no tagged fields
+  if (flexible) w.int8(0);  // an empty tagged-field section
 }
 
 inline std::error_code response_header_view::decode(reader& r, [[maybe_unused]] std::int16_t version) {
@@ -98,7 +98,6 @@ inline std::error_code response_header_view::decode(reader& r, [[maybe_unused]] 
     r.fail(client_errc::unsupported_version);
     return r.error();
   }
-  reset();  // fields absent from `version` keep their defaults
   [[maybe_unused]] const bool flexible = version >= 1;
   correlation_id = r.int32();
   if (flexible) r.skip_tagged();
