@@ -1,8 +1,8 @@
 // A fake Kafka cluster on loopback for unit tests of the producer: Asio acceptors on 127.0.0.1:0, in the test's own
-// io_context, answering ApiVersions, Metadata, InitProducerId and Produce with the generated codecs. It keeps a log
-// per partition with real offsets and the broker's idempotence rules (NOTES.md §10: sequence checks, duplicates of
-// the last 5 batches answered with their original offset), records every batch it received, and can be scripted
-// to misbehave.
+// io_context, answering ApiVersions, Metadata, InitProducerId and Produce with the generated codecs. It keeps a log per
+// partition with real offsets and the broker's idempotence rules (docs/protocol.md, "Idempotence": sequence checks,
+// duplicates of the last 5 batches answered with their original offset), records every batch it received, and can be
+// scripted to misbehave.
 //
 //   boost::asio::io_context io;
 //   kafkio::test::fake_broker fake(io);                 // node 1; {.nodes = 2} for two listeners
@@ -307,7 +307,7 @@ class fake_broker {
             w.int8(static_cast<std::int8_t>(b));
           break;
         }
-        if (version > opts_.api_versions_max) {  // NOTES §3: v0 body, error 35, only ApiVersions' own range
+        if (version > opts_.api_versions_max) {  // KIP-511: v0 body, error 35, only ApiVersions' own range
           v = 0;
           m.error_code = 35;
           m.api_keys.push_back({18, 0, opts_.api_versions_max, {}});
@@ -494,7 +494,7 @@ class fake_broker {
       if (auto e = produce_hook(a)) return e;
     auto& part = topics_[a.topic][static_cast<std::size_t>(a.partition)];
     const auto count = static_cast<std::int32_t>(a.records.size());
-    if (h.producer_id >= 0) {  // NOTES §10.4
+    if (h.producer_id >= 0) {  // docs/protocol.md, "Idempotence": the broker's checks
       auto& st = part.producers[h.producer_id];
       for (const auto& c : st.recent)
         if (c.epoch == h.producer_epoch && c.base_sequence == h.base_sequence && c.count == count) {
