@@ -28,7 +28,7 @@ MICRO_KEYS = ("name", "cpu_time", "time_unit", "bytes_per_second", "items_per_se
 
 def summarize(raw_dir):
     suites = {}
-    for name in ("micro", "alloc", "sink", "lateness", "kafka", "latency", "large"):
+    for name in ("micro", "alloc", "sink", "lateness", "kafka", "latency", "large", "python"):
         path = os.path.join(raw_dir, name + ".json")
         if not os.path.exists(path):
             continue
@@ -38,7 +38,7 @@ def summarize(raw_dir):
             data = {"benchmarks": [{k: b[k] for k in MICRO_KEYS if k in b} for b in data.get("benchmarks", [])],
                     "load_before": data.get("load_before"), "load_after": data.get("load_after"),
                     "quick": data.get("quick"), "started": data.get("started")}
-        elif "rows" in data and name != "alloc":
+        elif "rows" in data and name not in ("alloc", "python"):  # python rows: bench/python_producer.py's fields
             data["rows"] = [{k: r[k] for k in ROW_KEYS if k in r} for r in data["rows"]]
         suites[name] = data
     with open(os.path.join(raw_dir, "machine.json")) as f:

@@ -12,6 +12,9 @@ Suites:
   kafka     the three clients against real Kafka ($KAFKIO_BOOTSTRAP), the matrix below, same records and settings
   latency   the three clients at a fixed 1000 records/s, linger 0, against real Kafka, in interleaved rounds
   large     as kafka (linger 5, none/zstd), but batch.size=1000000 for all three clients (librdkafka's default)
+  python    kafkio.Producer against confluent_kafka.Producer (PyPI's wheel) in Python, real Kafka, 100 B records:
+            produce() + poll(0) per record, flush() at the end (bench/python_producer.py), interleaved rounds, in
+            the project's virtualenv (scripts/lib/venv.sh; scripts/bench installs the package into it)
 
 Every client run is a child process reaped with os.wait4, so CPU time (user + system, all threads, start-up
 included) and peak RSS are measured the same way for all three clients. /proc/loadavg is read before and after.
@@ -326,6 +329,37 @@ def suite_large_batches(args):
     return {"rows": rows}
 
 
+def suite_python(args):
+    bootstrap = os.environ.get("KAFKIO_BOOTSTRAP")
+    if not bootstrap:
+        raise RuntimeError("KAFKIO_BOOTSTRAP is not set (run under scripts/with-kafka)")
+    create_topic()
+    venv_python = os.path.join(os.environ.get("KAFKIO_VENV") or os.path.join(
+        os.environ.get("KAFKIO_CACHE", os.path.expanduser("~/.cache/kafkio")), "venv"), "bin", "python")
+    n, rounds = (100000, 1) if args.quick else (500000, 3)
+    configs = [("linger 5, batch.size 16384", []), ("linger 5, batch.size 1000000", ["batch.size=1000000"])]
+    rows = []
+    for name, extra in configs:
+        for i in range(rounds):
+            for client in ("kafkio", "confluent"):
+                cmd = [venv_python, os.path.join(ROOT, "bench", "python_producer.py"), client, bootstrap, TOPIC,
+                       str(n), "100"] + extra
+                load_before = loadavg()
+                rc, out, err, ru, wall = run_process(cmd, args.timeout)
+                row = {"client": client, "config": name, "round": i + 1, "exit": rc, "load_before": load_before,
+                       "process_cpu_s": round(ru.ru_utime + ru.ru_stime, 3), "wall_s": round(wall, 3)}
+                lines = [l for l in out.splitlines() if l.startswith("{")]
+                if rc == 0 and lines:
+                    row.update(json.loads(lines[-1]))
+                    log("python %-9s %-28s %10.0f rec/s  %.2f us cpu/record  load %.1f" % (
+                        client, name, row["records_per_sec"], row["cpu_us_per_record"], load_before[0]))
+                else:
+                    row["error"] = (err.strip().splitlines() or ["exit %d" % rc])[-1][:300]
+                    log("python %s failed: %s" % (client, row["error"]))
+                rows.append(row)
+    return {"rows": rows, "records": n, "size": 100}
+
+
 def command_output(cmd):
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -367,7 +401,7 @@ def machine(args):
 
 
 SUITES = {"micro": suite_micro, "alloc": suite_alloc, "sink": suite_sink, "lateness": suite_lateness,
-          "kafka": suite_kafka, "latency": suite_latency, "large": suite_large_batches}
+          "kafka": suite_kafka, "latency": suite_latency, "large": suite_large_batches, "python": suite_python}
 
 
 def main():

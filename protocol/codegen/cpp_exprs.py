@@ -51,18 +51,27 @@ def if_else(cond, then_lines, else_lines, indent="  "):
 
 # ---- types and defaults -------------------------------------------------------------------------------------------
 
-def element_type(f):
-    return PRIMITIVES[f.element][0] if f.element else f.struct.cname
+# The view codecs (`*_view`) hold views into the input instead of copies, and view_vector instead of std::vector.
+VIEW_TYPES = {"string": "std::string_view", "bytes": "bytes_view", "records": "bytes_view"}
 
 
-def cpp_type(f, msg):
+def primitive_type(json_type, view):
+    return VIEW_TYPES[json_type] if view and json_type in VIEW_TYPES else PRIMITIVES[json_type][0]
+
+
+def element_type(f, view=False):
+    return primitive_type(f.element, view) if f.element else f.struct.cname
+
+
+def cpp_type(f, msg, view=False):
     nullable = f.nullable_anywhere(msg.valid)
     if f.kind == "primitive":
+        t = primitive_type(f.json_type, view)
         if f.json_type == "records":
-            return "std::optional<byte_buffer>"  # raw RecordBatch bytes; the record layer parses them
-        t = PRIMITIVES[f.json_type][0]
+            return f"std::optional<{t}>"  # raw RecordBatch bytes; the record layer parses them
         return f"std::optional<{t}>" if nullable and f.json_type in ("string", "bytes") else t
-    inner = f"std::vector<{element_type(f)}>" if f.kind == "array" else f.struct.cname
+    array = "view_vector" if view else "std::vector"
+    inner = f"{array}<{element_type(f, view)}>" if f.kind == "array" else f.struct.cname
     return f"std::optional<{inner}>" if nullable else inner
 
 
@@ -88,7 +97,7 @@ def cpp_string_literal(s):
     return '"' + "".join(out) + '"'
 
 
-def default_init(f, msg):
+def default_init(f, msg, view=False):
     """The default member initialiser (after `=`), or None for value/default construction."""
     nullable = f.nullable_anywhere(msg.valid)
     if f.kind == "primitive":
@@ -104,16 +113,18 @@ def default_init(f, msg):
                 return "std::nullopt"
             return cpp_string_literal(f.default) if (f.default or nullable) else None
         if t == "bytes":
-            return "byte_buffer{}" if nullable else None  # Kafka's default is the empty array, not null
+            # Kafka's default is the empty array, not null
+            return ("bytes_view{}" if view else "byte_buffer{}") if nullable else None
         return None  # uuid: zero; records: null
     if f.kind == "array" and nullable and f.default != "null":
-        return f"std::vector<{element_type(f)}>{{}}"  # Kafka's default for arrays is empty, even when nullable
+        # Kafka's default for arrays is empty, even when nullable
+        return f"{'view_vector' if view else 'std::vector'}<{element_type(f, view)}>{{}}"
     return None
 
 
-def member_declaration(f, msg):
-    t = cpp_type(f, msg)
-    init = default_init(f, msg)
+def member_declaration(f, msg, view=False):
+    t = cpp_type(f, msg, view)
+    init = default_init(f, msg, view)
     if init is not None:
         return f"{t} {f.cname} = {init};"
     if f.json_type == "uuid" and f.kind == "primitive":
@@ -121,19 +132,18 @@ def member_declaration(f, msg):
     return f"{t} {f.cname};"
 
 
-def differs_from_default(f, msg, expr):
+def differs_from_default(f, msg, expr, view=False):
     """C++ condition: the field holds something other than its default (tagged fields are omitted otherwise)."""
-    init = default_init(f, msg)
+    init = default_init(f, msg, view)
     if f.kind == "primitive" and (f.json_type in INTEGER_RANGES or f.json_type in ("bool", "float64")):
         return f"{expr} != {init}"
-    t = cpp_type(f, msg)
+    t = cpp_type(f, msg, view)
     if init is None and f.kind == "array" and not t.startswith("std::optional"):
         return f"!{expr}.empty()"
     if init == "std::nullopt":
         return f"{expr}.has_value()"
-    if init is None:
-        return f"{expr} != {t}{{}}"
-    return f"{expr} != {t}({init})"
+    default = f"{t}{{}}" if init is None else f"{t}({init})"
+    return f"!detail::view_equal({expr}, {default})" if view else f"{expr} != {default}"
 
 
 # ---- encoding -----------------------------------------------------------------------------------------------------
@@ -182,34 +192,37 @@ READERS = {"bool": "boolean", "int8": "int8", "int16": "int16", "uint16": "uint1
            "uint32": "uint32", "int64": "int64", "float64": "float64", "uuid": "uuid_"}
 
 
-def read_primitive(json_type, target, r, flex, nullable_now):
+def read_primitive(json_type, target, r, flex, nullable_now, view=False):
     if json_type in READERS:
         return f"{target} = {r}.{READERS[json_type]}();"
-    kind = "string" if json_type == "string" else "bytes"
+    kind = ("string" if json_type == "string" else "bytes") + ("_ref" if view else "")
     if nullable_now:
         return f"{target} = detail::read_nullable_{kind}({r}, {flex});"
     return f"{target} = detail::read_{kind}({r}, {flex});"
 
 
-def decode_lines(f, msg, target, r, flex, nullable_cond, min_elem):
-    optional_type = cpp_type(f, msg).startswith("std::optional")
+def decode_lines(f, msg, target, r, flex, nullable_cond, min_elem, view=False):
+    """Statements reading field `target` from reader `r`. In a view, an optional array that must be present is
+    engaged in place (detail::engaged keeps the capacity of one engaged before) rather than re-emplaced."""
+    optional_type = cpp_type(f, msg, view).startswith("std::optional")
 
     def one(nullable_now):
         if f.kind == "primitive":
-            return [read_primitive(f.json_type, target, r, flex, nullable_now and optional_type)]
+            return [read_primitive(f.json_type, target, r, flex, nullable_now and optional_type, view)]
         if f.kind == "array":
-            dest = f"{target}.emplace()" if optional_type and not nullable_now else target
+            engage = f"detail::engaged({target})" if view else f"{target}.emplace()"
+            dest = engage if optional_type and not nullable_now else target
             nullable = "nullable_" if optional_type and nullable_now else ""
             if not f.element:
                 return [f"detail::read_{nullable}structs({r}, {dest}, {flex}, {min_elem}, version);"]
             if f.element == "string" and not nullable:
                 return [f"detail::read_strings({r}, {dest}, {flex}, {min_elem});"]
-            body = read_primitive(f.element, "e", "er", flex, False)
+            body = read_primitive(f.element, "e", "er", flex, False, view)
             lam = f"[&](reader& er, auto& e) {{ {body} }}"
             return [f"detail::read_{nullable}array({r}, {dest}, {flex}, {min_elem}, {lam});"]
         if optional_type and nullable_now:
             return [f"detail::read_nullable_struct({r}, {target}, version);"]
-        dest = f"{target}.emplace()" if optional_type else target
+        dest = (f"detail::engaged({target})" if view else f"{target}.emplace()") if optional_type else target
         return [f"{dest}.decode({r}, version);"]
 
     if nullable_cond is True or nullable_cond is False:

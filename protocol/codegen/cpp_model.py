@@ -28,9 +28,10 @@ register reinterpret_cast requires return short signed sizeof static static_asse
 template this thread_local throw true try typedef typeid typename union unsigned using virtual void volatile
 wchar_t while xor xor_eq""".split())
 # Member names every generated struct uses; a field with one of these names gets a trailing underscore.
-STRUCT_MEMBERS = {"encode", "decode", "unknown_tags"}
+# (The view structs add reset, assign and to_owning; reserved in both, so that a field is named alike in both.)
+STRUCT_MEMBERS = {"encode", "decode", "unknown_tags", "reset", "assign", "to_owning"}
 TOP_LEVEL_MEMBERS = STRUCT_MEMBERS | {"api_key", "min_version", "max_version", "first_flexible_version",
-                                      "latest_version_unstable", "message_name", "response_type"}
+                                      "latest_version_unstable", "message_name", "response_type", "owning_type"}
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class Message:
     root: Struct
     commons: list              # common structs, declared at the top of the root struct
     source_file: str
+    view: bool = False         # also generate the <cname>_view twin (manifest `view`)
 
     def all_structs(self):
         """Every struct, nested ones before the structs containing them."""

@@ -9,12 +9,20 @@ Two modes (environment KAFKIO_GATEWAY_MODE), the two ways such services are writ
   whether Kafka accepted the record: the offsets are null, a failure is only seen later in a log, and records
   still queued when the worker exits are lost (confluent-kafka does not flush on exit).
 
+The client library is the one difference between the demo's Python rows (environment KAFKIO_GATEWAY_CLIENT):
+- confluent (default): confluent-kafka, as the seed's service is written.
+- kafkio: kafkio's Python package (docs/python.md), the drop-in: the import below is the only line that changes,
+  and its flush() waits cooperatively, so the gevent worker keeps serving other requests meanwhile.
+
 Run: KAFKIO_BOOTSTRAP=127.0.0.1:9092 gunicorn -k gevent -w 4 -b 127.0.0.1:8083 --chdir scripts/lib flask_gateway:app
 """
 import json
 import os
 
-from confluent_kafka import Producer
+if os.environ.get("KAFKIO_GATEWAY_CLIENT", "confluent") == "kafkio":
+    from kafkio import Producer
+else:
+    from confluent_kafka import Producer
 from flask import Flask, Response, request
 
 app = Flask(__name__)

@@ -97,6 +97,7 @@ def reading(results):
     out = []
     for case in cases_in_order(results):
         k, f, p = get(case, "kafkio-server"), get(case, "flask flush()"), get(case, "flask poll(0)")
+        py = get(case, "flask flush(), kafkio")
         if not (k and f):
             continue
         line = ("- *%s*: kafkio-server answered %.1fx the requests of the flush() gateway, both confirming delivery, "
@@ -105,6 +106,11 @@ def reading(results):
         if p:
             line += (" The poll(0) gateway answered %.0f requests/s (%.2fx kafkio-server) without knowing whether "
                      "Kafka accepted them." % (p["rps"], p["rps"] / max(k["rps"], 1e-9)))
+        if py:
+            line += (" The same Flask flush() gateway with kafkio's Python package answered %.0f requests/s "
+                     "(%.0f%% of kafkio-server, %.1fx confluent-kafka's flush()) at a p99 of %.0f ms, confirming "
+                     "delivery." % (py["rps"], 100 * py["rps"] / max(k["rps"], 1e-9),
+                                    py["rps"] / max(f["rps"], 1e-9), py["p99_ms"]))
         added_rtt = 2 * k.get("slow_one_way_ms", 0)
         if case.startswith("slow") and k["p50_ms"] >= added_rtt > 0:
             line += (" kafkio-server's p50 (%.0f ms) is the added %d ms round trip plus linger, and each of wrk's %d "
@@ -119,6 +125,14 @@ def reading(results):
                "and records still queued when a worker exits are dropped (the \"in Kafka\" column shows it when "
                "that happens).")
     return "\n".join(out)
+
+
+def load_text(results):
+    """The machine's load average as the runs started: other work on the cores lowers every row."""
+    loads = [r["load"] for r in results if "load" in r]
+    if not loads:
+        return ""
+    return "; 1-minute load average %.1f to %.1f as the runs started" % (min(loads), max(loads))
 
 
 def write_doc(results, path):
@@ -144,6 +158,9 @@ for every producer. The gateways:
 - **flask flush()**: Flask + `gunicorn -k gevent` + confluent-kafka, `flush()` per request
   (`scripts/lib/flask_gateway.py`); answers 200 after the ack as well.
 - **flask poll(0)**: the same with `poll(0)` instead of `flush()`; answers 200 at once, with null offsets.
+- **flask flush(), kafkio**: the flush() gateway with `from kafkio import Producer` instead of confluent-kafka's
+  (the import is the only change; [docs/python.md](python.md)): Flask + gunicorn -k gevent + kafkio (Python),
+  `flush()` per request; its flush() waits cooperatively, and it answers 200 after the ack.
 
 **Cases.** *Broker as it is*: loopback, sub-millisecond round trips. *Slow broker*: every byte between client and
 broker delayed by {one_way} ms each way (`scripts/lib/delay_proxy.py` in front of the broker's DELAYED listener,
@@ -155,7 +172,7 @@ where a server that blocks on each request is limited to about workers / round t
 GetOffsetShell, after every gateway was stopped with SIGTERM); "answer confirms delivery" = whether a 200 means
 Kafka acknowledged the record.
 
-Machine: {machine}; the client (wrk), the gateway and the broker share these cores. Run {when}.
+Machine: {machine}; the client (wrk), the gateway and the broker share these cores. Run {when}{load}.
 
 {tables}
 ![Requests per second]({rel}/throughput.svg)
@@ -165,7 +182,7 @@ Machine: {machine}; the client (wrk), the gateway and the broker share these cor
 ## Reading it
 
 {reading}
-""".format(workers=first["workers"], connections=first["connections"], duration=first["duration"],
+""".format(load=load_text(results), workers=first["workers"], connections=first["connections"], duration=first["duration"],
            one_way=first.get("slow_one_way_ms", 25), rtt=2 * first.get("slow_one_way_ms", 25),
            bound="%.0f" % (first["workers"] / (2 * first.get("slow_one_way_ms", 25) / 1000.0)),
            machine=machine(), when=when, tables=render_tables(results), rel=rel, reading=reading(results))

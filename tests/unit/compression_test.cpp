@@ -1,5 +1,5 @@
-// Compression: names and levels, round trips for every codec, the exact framings Kafka expects (NOTES §6 and the
-// golden vectors of §13), the decompression cap (bombs), truncated and corrupted input.
+// Compression: names and levels, round trips for every codec, the exact framings Kafka expects (docs/protocol.md,
+// "Compression framings", and its golden vectors), the decompression cap (bombs), truncated and corrupted input.
 #include <kafkio/protocol/compression.hpp>
 
 #include <gtest/gtest.h>

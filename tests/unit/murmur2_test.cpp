@@ -1,5 +1,5 @@
-// murmur2 and the keyed partitioner against every vector in NOTES §9 (Kafka's UtilsTest and librdkafka's
-// rdmurmur2 unit test).
+// murmur2 and the keyed partitioner against the vectors of Kafka's UtilsTest and librdkafka's rdmurmur2 unit
+// test (docs/protocol.md, "CRC-32C and murmur2").
 #include <kafkio/protocol/murmur2.hpp>
 
 #include <gtest/gtest.h>

@@ -1,4 +1,5 @@
-// Shared helpers for the RecordBatch tests: golden batches (NOTES §13), random records, round-trip checks.
+// Shared helpers for the RecordBatch tests: golden batches (docs/protocol.md, "Golden vectors"), random records,
+// round-trip checks.
 #pragma once
 
 #include <kafkio/protocol/record_batch.hpp>

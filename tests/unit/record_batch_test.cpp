@@ -1,4 +1,4 @@
-// RecordBatch v2: the golden batches of NOTES §13 byte for byte, builder/reader round trips for every codec,
+// RecordBatch v2: the golden batches (docs/protocol.md) byte for byte, builder/reader round trips for every codec,
 // re-stamping, and the reader's behaviour on truncated, corrupted and inconsistent input.
 #include <kafkio/protocol/record_batch.hpp>
 #include <kafkio/protocol/record_batch_reader.hpp>

@@ -1,4 +1,4 @@
-// Primitive types: byte layouts from NOTES.md §4 and the reader's failure rules.
+// Primitive types: byte layouts of docs/protocol.md, "Primitive types", and the reader's failure rules.
 #include <kafkio/protocol/wire.hpp>
 
 #include <gtest/gtest.h>

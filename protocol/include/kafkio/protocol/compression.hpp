@@ -1,5 +1,5 @@
 // Compression of a RecordBatch records section, in the framings Kafka brokers and the Java client accept
-// (NOTES §6):
+// (docs/protocol.md, "Compression framings"):
 //  - gzip:   an RFC 1952 gzip stream (zlib). Concatenated members are accepted on read.
 //  - snappy: xerial snappy-java stream framing on write (16-byte header, then int32 BE length + raw snappy block for
 //            every <= 32 KiB of input). On read: xerial framing, concatenated xerial streams, or one raw snappy block.

@@ -1,4 +1,5 @@
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of Kafka RecordBatch v2 (NOTES §5).
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of Kafka RecordBatch v2 (docs/protocol.md,
+// "Layout").
 //
 // `crc32c()` picks the fastest implementation once, at first use: SSE4.2 `crc32` on x86-64 and the ARMv8 CRC
 // extension on AArch64 when the running CPU has them, otherwise a portable slicing-by-8 table. The portable and

@@ -1,6 +1,6 @@
-// Kafka's default partitioner for keyed records (NOTES §9): murmur2 exactly as Apache Kafka's Utils.murmur2
-// (seed 0x9747b28c, little-endian word reads, fall-through tail), then `to_positive(h) % num_partitions`.
-// Records without a key are not hashed; the producer's sticky partitioner handles them.
+// Kafka's default partitioner for keyed records (docs/protocol.md, "CRC-32C and murmur2"): murmur2 exactly as Apache
+// Kafka's Utils.murmur2 (seed 0x9747b28c, little-endian word reads, fall-through tail), then `to_positive(h) %
+// num_partitions`. Records without a key are not hashed; the producer's sticky partitioner handles them.
 #pragma once
 
 #include <kafkio/protocol/wire.hpp>

@@ -1,5 +1,5 @@
-// RecordBatch v2 (magic 2), the unit a producer sends per partition (NOTES §5): layout constants, the builder, and
-// re-stamping the producer fields of a sealed batch. Reading batches is in record_batch_reader.hpp.
+// RecordBatch v2 (magic 2), the unit a producer sends per partition (docs/protocol.md, "Layout"): layout constants, the
+// builder, and re-stamping the producer fields of a sealed batch. Reading batches is in record_batch_reader.hpp.
 //
 // Builder use:
 //   record_batch_builder b;

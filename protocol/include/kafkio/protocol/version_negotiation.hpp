@@ -1,4 +1,5 @@
-// Choosing an API version per broker connection from the broker's ApiVersions response (NOTES.md §3).
+// Choosing an API version per broker connection from the broker's ApiVersions response (docs/protocol.md,
+// "ApiVersions fallback and negotiation"; Kafka's protocol guide, https://kafka.apache.org/protocol).
 //
 // For each API the client uses the highest version both sides support: min(client max, broker max), provided it
 // is at least max(client min, broker min). The client's ranges below are what kafkio's codecs implement, narrowed
@@ -11,6 +12,11 @@
 //  - InitProducerId 0..5: v6 is "unstable" (brokers do not advertise or accept it by default).
 //  - ApiVersions 0..4, SaslHandshake 0..1, SaslAuthenticate 0..2, FindCoordinator 0..6, ListOffsets 1..11 and
 //    Fetch 4..18 as generated. Fetch v13+ also names topics by id; a name-based reader sets `fetch_max` = 12.
+//  - Transactions (KIP-98, KIP-890): AddPartitionsToTxn 0..3 (v4+ is the batched broker-to-broker form, which
+//    needs CLUSTER_ACTION; clients stop at 3), AddOffsetsToTxn 0..4, EndTxn 0..5 and TxnOffsetCommit 0..5 (v6
+//    names topics by id, KIP-1319). EndTxn v5, TxnOffsetCommit v5 and Produce v12 carry the transactions-v2
+//    meaning (KIP-890 part 2: the partition is added by the Produce itself, the epoch bumps at every EndTxn), so a
+//    producer whose coordinator has not enabled transaction.version 2 caps them with transactions_v1_limits().
 #pragma once
 
 #include <kafkio/protocol/request.hpp>
@@ -34,7 +40,19 @@ struct client_version_limits {
   std::int16_t produce_max = 12;
   std::int16_t metadata_max = 12;
   std::int16_t fetch_max = fetch_request::max_version;
+  std::int16_t end_txn_max = 5;
+  std::int16_t txn_offset_commit_max = 5;
 };
+
+// The caps for a transactional producer whose transaction coordinator runs transactions v1 (finalized feature
+// transaction.version < 2): the versions above these mean "transactions v2" to the broker (KIP-890 part 2), and
+// Kafka's Java client likewise never sends them without it.
+constexpr client_version_limits transactions_v1_limits(client_version_limits limits = {}) {
+  limits.produce_max = std::min<std::int16_t>(limits.produce_max, 11);
+  limits.end_txn_max = std::min<std::int16_t>(limits.end_txn_max, 4);
+  limits.txn_offset_commit_max = std::min<std::int16_t>(limits.txn_offset_commit_max, 4);
+  return limits;
+}
 
 namespace detail {
 template <class Request>
@@ -45,7 +63,7 @@ constexpr api_version_range client_range(std::int16_t min, std::int16_t max) {
 }  // namespace detail
 
 // The versions kafkio is willing to send, per API.
-constexpr std::array<api_version_range, 9> client_supported_versions(const client_version_limits& limits = {}) {
+constexpr std::array<api_version_range, 13> client_supported_versions(const client_version_limits& limits = {}) {
   return {{
       detail::client_range<produce_request>(3, limits.produce_max),
       detail::client_range<fetch_request>(4, limits.fetch_max),
@@ -55,6 +73,10 @@ constexpr std::array<api_version_range, 9> client_supported_versions(const clien
       detail::client_range<sasl_handshake_request>(0, 1),
       detail::client_range<api_versions_request>(0, 4),
       detail::client_range<init_producer_id_request>(0, 5),
+      detail::client_range<add_partitions_to_txn_request>(0, 3),
+      detail::client_range<add_offsets_to_txn_request>(0, 4),
+      detail::client_range<end_txn_request>(0, limits.end_txn_max),
+      detail::client_range<txn_offset_commit_request>(0, limits.txn_offset_commit_max),
       detail::client_range<sasl_authenticate_request>(0, 2),
   }};
 }

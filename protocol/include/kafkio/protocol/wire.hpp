@@ -244,6 +244,41 @@ class reader {
     if (n == 0) return std::nullopt;
     return take_bytes(static_cast<std::int64_t>(n) - 1);
   }
+  // The same four string and four bytes forms as views into the input (valid while the input is), with the same
+  // checks: what the copying readers above fail on, these fail on too.
+  std::string_view string_ref() noexcept { return take_string_ref(int16()); }
+  std::optional<std::string_view> nullable_string_ref() noexcept {
+    auto n = int16();
+    if (n == -1) return std::nullopt;
+    return take_string_ref(n);
+  }
+  std::string_view compact_string_ref() noexcept {
+    auto n = uvarint();
+    if (n == 0) return fail(client_errc::unexpected_null), std::string_view{};
+    return take_string_ref(static_cast<std::int64_t>(n) - 1);
+  }
+  std::optional<std::string_view> compact_nullable_string_ref() noexcept {
+    auto n = uvarint();
+    if (n == 0) return std::nullopt;
+    return take_string_ref(static_cast<std::int64_t>(n) - 1);
+  }
+  bytes_view bytes_ref() noexcept { return take_bytes_ref(int32()); }
+  std::optional<bytes_view> nullable_bytes_ref() noexcept {
+    auto n = int32();
+    if (n == -1) return std::nullopt;
+    return take_bytes_ref(n);
+  }
+  bytes_view compact_bytes_ref() noexcept {
+    auto n = uvarint();
+    if (n == 0) return fail(client_errc::unexpected_null), bytes_view{};
+    return take_bytes_ref(static_cast<std::int64_t>(n) - 1);
+  }
+  std::optional<bytes_view> compact_nullable_bytes_ref() noexcept {
+    auto n = uvarint();
+    if (n == 0) return std::nullopt;
+    return take_bytes_ref(static_cast<std::int64_t>(n) - 1);
+  }
+
   // Zero-copy views into the input (valid while the input is).
   bytes_view bytes_view_(std::int64_t n) noexcept {
     if (n < 0 || static_cast<std::uint64_t>(n) > remaining()) return fail(client_errc::truncated), bytes_view{};
@@ -266,27 +301,20 @@ class reader {
   // tags it does not know; those are kept in `unknown`.
   template <class OnKnown>
   void tagged(tagged_fields& unknown, OnKnown&& on_known) {
-    auto count = uvarint();
-    if (count > remaining()) return fail(client_errc::truncated);
-    std::uint32_t last_tag = 0;
-    for (std::uint32_t i = 0; i < count && ok(); ++i) {
-      auto tag = uvarint();
-      auto size = uvarint();
-      if (!ok()) return;
-      if (i > 0 && tag <= last_tag) return fail(client_errc::malformed_tagged_fields);
-      last_tag = tag;
-      auto payload = bytes_view_(size);
-      if (!ok()) return;
-      reader sub(payload);
-      if (on_known(tag, sub)) {
-        if (!sub.ok()) return fail(sub.error());
-      } else {
-        unknown.push_back({tag, byte_buffer(payload.begin(), payload.end())});
-      }
-    }
+    read_tags(on_known, [&](std::uint32_t tag, bytes_view payload) {
+      unknown.push_back({tag, byte_buffer(payload.begin(), payload.end())});
+    });
   }
   void tagged(tagged_fields& unknown) {
     tagged(unknown, [](std::uint32_t, reader&) { return false; });
+  }
+  // The same checks, but tags `on_known` does not know are skipped, not kept (the view codecs: no allocation).
+  template <class OnKnown>
+  void tagged_skipping_unknown(OnKnown&& on_known) {
+    read_tags(on_known, [](std::uint32_t, bytes_view) {});
+  }
+  void skip_tagged() {
+    tagged_skipping_unknown([](std::uint32_t, reader&) { return false; });
   }
 
   bool take(std::size_t n) noexcept {
@@ -306,14 +334,39 @@ class reader {
     for (std::size_t i = 0; i < sizeof(U); ++i) v = static_cast<U>((v << 8) | data_[pos_ - sizeof(U) + i]);
     return v;
   }
-  std::string take_string(std::int64_t n) {
-    if (n < 0) return fail(client_errc::malformed_length), std::string{};
-    auto v = bytes_view_(n);
-    return std::string(reinterpret_cast<const char*>(v.data()), v.size());
+  // Tag numbers strictly ascending, each payload within the section; a known tag's sub-reader error is ours.
+  template <class OnKnown, class OnUnknown>
+  void read_tags(OnKnown& on_known, OnUnknown&& on_unknown) {
+    auto count = uvarint();
+    if (count > remaining()) return fail(client_errc::truncated);
+    std::uint32_t last_tag = 0;
+    for (std::uint32_t i = 0; i < count && ok(); ++i) {
+      auto tag = uvarint();
+      auto size = uvarint();
+      if (!ok()) return;
+      if (i > 0 && tag <= last_tag) return fail(client_errc::malformed_tagged_fields);
+      last_tag = tag;
+      auto payload = bytes_view_(size);
+      if (!ok()) return;
+      reader sub(payload);
+      if (on_known(tag, sub)) {
+        if (!sub.ok()) return fail(sub.error());
+      } else {
+        on_unknown(tag, payload);
+      }
+    }
   }
+  std::string_view take_string_ref(std::int64_t n) noexcept {
+    auto v = take_bytes_ref(n);
+    return {reinterpret_cast<const char*>(v.data()), v.size()};
+  }
+  bytes_view take_bytes_ref(std::int64_t n) noexcept {
+    if (n < 0) return fail(client_errc::malformed_length), bytes_view{};
+    return bytes_view_(n);
+  }
+  std::string take_string(std::int64_t n) { return std::string(take_string_ref(n)); }
   byte_buffer take_bytes(std::int64_t n) {
-    if (n < 0) return fail(client_errc::malformed_length), byte_buffer{};
-    auto v = bytes_view_(n);
+    auto v = take_bytes_ref(n);
     return byte_buffer(v.begin(), v.end());
   }
   std::int32_t checked_count(std::int64_t n, std::size_t min_element_size) noexcept {

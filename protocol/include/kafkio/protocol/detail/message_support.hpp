@@ -62,14 +62,14 @@ inline std::int32_t read_array_length(reader& r, bool flexible, std::size_t min_
   return flexible ? r.compact_array_length(min_element_size) : r.array_length(min_element_size);
 }
 
-template <class T, class WriteElement>
-void write_array(writer& w, const std::vector<T>& v, bool flexible, WriteElement&& write_element) {
+// Writers take any sized range (std::vector for the owning codecs, view_vector for the view codecs).
+template <class Range, class WriteElement>
+void write_array(writer& w, const Range& v, bool flexible, WriteElement&& write_element) {
   write_array_length(w, static_cast<std::int32_t>(v.size()), flexible);
   for (const auto& e : v) write_element(w, e);
 }
-template <class T, class WriteElement>
-void write_nullable_array(writer& w, const std::optional<std::vector<T>>& v, bool flexible,
-                          WriteElement&& write_element) {
+template <class Range, class WriteElement>
+void write_nullable_array(writer& w, const std::optional<Range>& v, bool flexible, WriteElement&& write_element) {
   if (!v) return write_array_length(w, -1, flexible);
   write_array(w, *v, flexible, write_element);
 }
@@ -96,13 +96,13 @@ void read_nullable_array(reader& r, std::optional<std::vector<T>>& out, bool fle
 }
 
 // Arrays of structs: each element encodes itself at the message version.
-template <class T>
-void write_structs(writer& w, const std::vector<T>& v, bool flexible, std::int16_t version) {
-  write_array(w, v, flexible, [version](writer& ew, const T& e) { e.encode(ew, version); });
+template <class Range>
+void write_structs(writer& w, const Range& v, bool flexible, std::int16_t version) {
+  write_array(w, v, flexible, [version](writer& ew, const auto& e) { e.encode(ew, version); });
 }
-template <class T>
-void write_nullable_structs(writer& w, const std::optional<std::vector<T>>& v, bool flexible, std::int16_t version) {
-  write_nullable_array(w, v, flexible, [version](writer& ew, const T& e) { e.encode(ew, version); });
+template <class Range>
+void write_nullable_structs(writer& w, const std::optional<Range>& v, bool flexible, std::int16_t version) {
+  write_nullable_array(w, v, flexible, [version](writer& ew, const auto& e) { e.encode(ew, version); });
 }
 template <class T>
 void read_structs(reader& r, std::vector<T>& out, bool flexible, std::size_t min_element_size, std::int16_t version) {
@@ -115,8 +115,9 @@ void read_nullable_structs(reader& r, std::optional<std::vector<T>>& out, bool f
 }
 
 // Arrays of strings ([]string in the schema; the elements themselves are never null).
-inline void write_strings(writer& w, const std::vector<std::string>& v, bool flexible) {
-  write_array(w, v, flexible, [flexible](writer& ew, const std::string& e) { write_string(ew, e, flexible); });
+template <class Range>
+void write_strings(writer& w, const Range& v, bool flexible) {
+  write_array(w, v, flexible, [flexible](writer& ew, std::string_view e) { write_string(ew, e, flexible); });
 }
 inline void read_strings(reader& r, std::vector<std::string>& out, bool flexible, std::size_t min_element_size) {
   read_array(r, out, flexible, min_element_size,

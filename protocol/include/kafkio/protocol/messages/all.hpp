@@ -3,8 +3,14 @@
 // Every generated message codec, and a type list of them for generic code and tests.
 #pragma once
 
+#include <kafkio/protocol/messages/add_offsets_to_txn_request.hpp>
+#include <kafkio/protocol/messages/add_offsets_to_txn_response.hpp>
+#include <kafkio/protocol/messages/add_partitions_to_txn_request.hpp>
+#include <kafkio/protocol/messages/add_partitions_to_txn_response.hpp>
 #include <kafkio/protocol/messages/api_versions_request.hpp>
 #include <kafkio/protocol/messages/api_versions_response.hpp>
+#include <kafkio/protocol/messages/end_txn_request.hpp>
+#include <kafkio/protocol/messages/end_txn_response.hpp>
 #include <kafkio/protocol/messages/fetch_request.hpp>
 #include <kafkio/protocol/messages/fetch_response.hpp>
 #include <kafkio/protocol/messages/find_coordinator_request.hpp>
@@ -23,15 +29,24 @@
 #include <kafkio/protocol/messages/sasl_authenticate_response.hpp>
 #include <kafkio/protocol/messages/sasl_handshake_request.hpp>
 #include <kafkio/protocol/messages/sasl_handshake_response.hpp>
+#include <kafkio/protocol/messages/txn_offset_commit_request.hpp>
+#include <kafkio/protocol/messages/txn_offset_commit_response.hpp>
 
 namespace kafkio::protocol {
 
 // all_message_types<L> is L<every generated message type...>, e.g. all_message_types<std::tuple>.
 template <template <class...> class List>
-using all_message_types = List<api_versions_request, api_versions_response, fetch_request, fetch_response,
-    find_coordinator_request, find_coordinator_response, init_producer_id_request, init_producer_id_response,
-    list_offsets_request, list_offsets_response, metadata_request, metadata_response, produce_request,
-    produce_response, request_header, response_header, sasl_authenticate_request, sasl_authenticate_response,
-    sasl_handshake_request, sasl_handshake_response>;
+using all_message_types = List<add_offsets_to_txn_request, add_offsets_to_txn_response,
+    add_partitions_to_txn_request, add_partitions_to_txn_response, api_versions_request, api_versions_response,
+    end_txn_request, end_txn_response, fetch_request, fetch_response, find_coordinator_request,
+    find_coordinator_response, init_producer_id_request, init_producer_id_response, list_offsets_request,
+    list_offsets_response, metadata_request, metadata_response, produce_request, produce_response, request_header,
+    response_header, sasl_authenticate_request, sasl_authenticate_response, sasl_handshake_request,
+    sasl_handshake_response, txn_offset_commit_request, txn_offset_commit_response>;
+
+// all_view_types<L> is L<every generated view type...> (manifest `view`).
+template <template <class...> class List>
+using all_view_types = List<init_producer_id_request_view, produce_request_view, produce_response_view,
+    request_header_view, response_header_view>;
 
 }  // namespace kafkio::protocol
