@@ -143,7 +143,7 @@ class ack_sink {
       case api_key::api_versions: {
         protocol::api_versions_response m;
         std::int16_t v = version;
-        if (version > 4) {  // NOTES §3: answer in v0 with UNSUPPORTED_VERSION and our ApiVersions range
+        if (version > 4) {  // KIP-511: answer in v0 with UNSUPPORTED_VERSION and our ApiVersions range
           v = 0;
           m.error_code = 35;
           m.api_keys.push_back({18, 0, 4, {}});

@@ -1,9 +1,9 @@
 // The receive path: splitting a byte stream into frames (frame_reader, driven the way the connection drives it),
-// and decoding Produce and Metadata responses through the producer's own glue (kafkio/core/requests.hpp), which
-// is the generated codec plus the conversion to what the engine keeps.
+// and decoding Produce and Metadata responses as the producer's core does: the Produce response into a reused
+// generated view, the Metadata response through the generated codec plus read_metadata's leader table.
 #include "bench_data.hpp"
 
-#include <kafkio/core/requests.hpp>
+#include <kafkio/core/metadata_cache.hpp>
 #include <kafkio/protocol/frame.hpp>
 #include <kafkio/protocol/request.hpp>
 
@@ -76,11 +76,11 @@ void produce_response_decode(benchmark::State& state) {
     pr.log_start_offset = 0;
   }
   const auto frame = response_frame(api_key::produce, produce_version, m);
+  protocol::produce_response_view out;  // reused, as the producer does
   for (auto _ : state) {
-    core::produce_result out;
-    auto ec = core::decode_produce_response(frame, produce_version, out);
+    auto ec = protocol::decode_response_body(frame, produce_version, out);
     benchmark::DoNotOptimize(ec);
-    benchmark::DoNotOptimize(out.partitions.data());
+    benchmark::DoNotOptimize(&out);
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));  // partitions
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(frame.size()));
@@ -107,8 +107,10 @@ void metadata_response_decode(benchmark::State& state) {
   }
   const auto frame = response_frame(api_key::metadata, metadata_version, m);
   for (auto _ : state) {
+    protocol::metadata_response decoded;
     core::metadata_result out;
-    auto ec = core::decode_metadata_response(frame, metadata_version, out);
+    auto ec = protocol::decode_response_body(frame, metadata_version, decoded);
+    if (!ec) ec = core::read_metadata(decoded, out);
     benchmark::DoNotOptimize(ec);
     benchmark::DoNotOptimize(out.topics.data());
   }

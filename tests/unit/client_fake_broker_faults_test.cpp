@@ -170,7 +170,7 @@ TEST_F(ProducerFaults, OutOfOrderForTheNextExpectedBatchGetsANewProducerIdAndRes
 }
 
 TEST_F(ProducerFaults, UnknownProducerIdGetsANewProducerId) {
-  // UNKNOWN_PRODUCER_ID: the broker lost our producer state (NOTES §10.6). kafkio takes a new id and resends.
+  // UNKNOWN_PRODUCER_ID: the broker lost our producer state (docs/protocol.md, "Idempotence"). kafkio takes a new id and resends.
   make_fake();
   start();
   for (int i = 0; i < 2; ++i) send("v" + std::to_string(i));

@@ -1,4 +1,4 @@
-// The producer's built-in partitioning: keyed records by murmur2 (NOTES.md §9 vectors), unkeyed records by the
+// The producer's built-in partitioning: keyed records by murmur2 (the vectors of Kafka's Utils.murmur2 tests; docs/protocol.md, "CRC-32C and murmur2"), unkeyed records by the
 // sticky partitioner (one partition per ~batch.size bytes, then another one chosen uniformly among the others).
 #include <kafkio/partitioner.hpp>
 

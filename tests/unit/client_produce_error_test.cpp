@@ -1,4 +1,4 @@
-// classify_produce_error against every row of NOTES.md §8 ("Error codes a producer must handle"): what the
+// classify_produce_error against every row of docs/protocol.md's "Error codes" ("Error codes a producer must handle"): what the
 // producer does with a partition error in a Produce response, idempotent and not.
 #include <kafkio/core/produce_error.hpp>
 
@@ -37,7 +37,7 @@ const std::set<action> kRetry{action::retry};
 const std::set<action> kRefresh{action::retry_with_metadata};
 const std::set<action> kFail{action::fail};
 
-// NOTES.md §8, one entry per code, in the table's order.
+// docs/protocol.md, "Error codes", one entry per code, in the table's order.
 const std::vector<row>& notes_table() {
   static const std::vector<row> rows{
       {-1, kFail, kFail},                               // UNKNOWN_SERVER_ERROR
@@ -67,7 +67,7 @@ const std::vector<row>& notes_table() {
       {56, kRefresh, kRefresh},                         // KAFKA_STORAGE_ERROR
       {59, {action::new_producer_id}, kFail},           // UNKNOWN_PRODUCER_ID
       {74, kRefresh, kRefresh},                         // FENCED_LEADER_EPOCH
-      // UNKNOWN_LEADER_EPOCH: NOTES says "refresh metadata, retry", but Kafka's exception extends
+      // UNKNOWN_LEADER_EPOCH: the error table says "refresh metadata, retry", but Kafka's exception extends
       // RetriableException directly (not InvalidMetadataException), so the Java producer just retries. Either is a
       // correct retry.
       {75, {action::retry, action::retry_with_metadata}, {action::retry, action::retry_with_metadata}},
@@ -100,7 +100,7 @@ TEST(ClassifyProduceError, RetriableExactlyWhenKafkaSaysSoExceptTheSequenceCodes
   // For every code in Kafka's table (not only §8), a retry happens iff the error is retriable, and a metadata
   // refresh iff it is a metadata error. The idempotence codes are the documented exceptions, and so is
   // UNKNOWN_LEADER_EPOCH (75): retriable in Kafka's hierarchy without being a metadata error, but it means our
-  // leader information is stale, so the producer refreshes metadata first (NOTES.md §8).
+  // leader information is stale, so the producer refreshes metadata first (docs/protocol.md, "Error codes").
   const std::set<std::int16_t> special{0, 45, 46, 47, 59, 75};
   for (bool idempotent : {true, false})
     EXPECT_EQ(classify_produce_error(75, idempotent), action::retry_with_metadata);

@@ -1,6 +1,6 @@
 // The producer's wire path through protocol/ alone: framing, response bodies, the ApiVersions fallback, and the
 // view codecs on the Produce hot path, each against the hand-written codec the client used before (copied below
-// as the reference, from client/include/kafkio/detail/impl/requests.hpp): byte-identical frames, the same decoded
+// as the reference): byte-identical frames, the same decoded
 // fields, no allocation once buffers are reused.
 #include "allocation_probe.hpp"
 #include "messages_samples.hpp"

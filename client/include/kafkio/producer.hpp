@@ -45,7 +45,7 @@ class producer {
   producer(producer&&) noexcept = default;
   producer& operator=(producer&&) noexcept = default;
 
-  executor_type get_executor() const { return engine_->get_executor(); }
+  executor_type get_executor() const { return driver_->get_executor(); }
 
   // Handlers get boost::system::error_code (so use_awaitable / use_future throw on failure); it converts to and
   // compares with std::error_code and kafkio's error enums, so a callback may take std::error_code instead.
@@ -77,19 +77,22 @@ class producer {
   template <class CompletionToken>
   auto async_close(CompletionToken&& token);
 
-  producer_metrics metrics() const { return engine_->metrics(); }
+  producer_metrics metrics() const { return driver_->metrics(); }
   // True once metadata arrived from some broker (a readiness signal).
-  bool has_metadata() const noexcept { return engine_->has_metadata(); }
+  bool has_metadata() const noexcept { return driver_->has_metadata(); }
   // Receives diagnostics (connection loss, retries, broker error messages). Called on the executor.
-  void set_logger(std::function<void(log_level, std::string_view)> f) { engine_->set_logger(std::move(f)); }
+  void set_logger(std::function<void(log_level, std::string_view)> f) { driver_->set_logger(std::move(f)); }
   // Overrides the built-in partitioner for records without an explicit partition.
-  void set_partitioner(partitioner_function f) { engine_->set_partitioner(std::move(f)); }
-  const producer_config& config() const noexcept { return engine_->config(); }
+  void set_partitioner(partitioner_function f) { driver_->set_partitioner(std::move(f)); }
+  const producer_config& config() const noexcept { return driver_->config(); }
 
  private:
-  std::shared_ptr<detail::producer_driver> engine_;
+  std::shared_ptr<detail::producer_driver> driver_;
 };
 
 }  // namespace kafkio
 
 #include <kafkio/impl/producer.hpp>
+#ifndef KAFKIO_CLIENT_SEPARATE_COMPILATION
+#include <kafkio/detail/impl/producer_driver.ipp>
+#endif

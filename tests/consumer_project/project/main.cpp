@@ -5,6 +5,10 @@
 
 #include <iostream>
 
+#if defined(KAFKIO_CLIENT_SEPARATE_COMPILATION) && (defined(OPENSSL_VERSION_NUMBER) || defined(KAFKIO_CORE_INCLUDED))
+#error "the separately compiled producer leaked its definitions (the core, OpenSSL) into a user's translation unit"
+#endif
+
 int main() {
   boost::asio::io_context io;
   kafkio::producer producer(io.get_executor(), kafkio::producer_config::parse({{"bootstrap.servers", "127.0.0.1:1"}}));

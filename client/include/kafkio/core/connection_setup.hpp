@@ -9,7 +9,6 @@
 // `failed`. Correlation ids come from the owner (one counter per producer).
 #pragma once
 
-#include <kafkio/core/requests.hpp>
 #include <kafkio/core/sasl.hpp>
 #include <kafkio/producer_config.hpp>
 #include <kafkio/protocol/request.hpp>
@@ -74,14 +73,17 @@ class connection_setup {
   step send_api_versions(protocol::byte_buffer& frame, std::int32_t correlation_id, std::int16_t version) {
     state_ = state::api_versions;
     sent_version_ = version;
-    sent_correlation_ = correlation_id;
-    encode_api_versions_request(frame, version, {correlation_id, &cfg_.client_id});
+    protocol::api_versions_request req;
+    req.client_software_name = "kafkio";  // v3+: 4.x brokers check both against [a-zA-Z0-9.-]
+    req.client_software_version = "0.1.0";
+    frame.clear();
+    protocol::encode_request(frame, req, version, correlation_id, cfg_.client_id);
     return send();
   }
 
   step on_api_versions(protocol::bytes_view response, protocol::byte_buffer& frame, std::int32_t correlation_id) {
     protocol::api_versions_response r;
-    auto dec = decode_api_versions_frame(response, sent_version_, r);
+    auto dec = protocol::decode_response_body(response, sent_version_, r);
     if (!dec)
       if (auto retry = protocol::api_versions_retry_version(r, sent_version_))
         return send_api_versions(frame, correlation_id, *retry);
@@ -109,7 +111,6 @@ class connection_setup {
     req.mechanism = std::string(sasl_->mechanism_name());
     state_ = state::sasl_handshake;
     sent_version_ = *handshake_version;
-    sent_correlation_ = correlation_id;
     frame.clear();
     protocol::encode_request(frame, req, sent_version_, correlation_id, cfg_.client_id);
     return send();
@@ -117,8 +118,7 @@ class connection_setup {
 
   step on_sasl_handshake(protocol::bytes_view response, protocol::byte_buffer& frame, std::int32_t correlation_id) {
     protocol::sasl_handshake_response r;
-    if (auto dec = protocol::decode_response<protocol::sasl_handshake_request>(response, sent_version_,
-                                                                              sent_correlation_, r))
+    if (auto dec = protocol::decode_response_body(response, sent_version_, r))
       return fail(dec, "undecodable SaslHandshake response from " + address_ + ": " + dec.message());
     if (r.error_code) {
       std::string offered;
@@ -134,7 +134,6 @@ class connection_setup {
     req.auth_bytes.assign(token.begin(), token.end());
     state_ = state::sasl_authenticate;
     sent_version_ = *versions_.version(protocol::api_key::sasl_authenticate);
-    sent_correlation_ = correlation_id;
     frame.clear();
     protocol::encode_request(frame, req, sent_version_, correlation_id, cfg_.client_id);
     return send();
@@ -142,8 +141,7 @@ class connection_setup {
 
   step on_sasl_authenticate(protocol::bytes_view response, protocol::byte_buffer& frame, std::int32_t correlation_id) {
     protocol::sasl_authenticate_response r;
-    if (auto dec = protocol::decode_response<protocol::sasl_authenticate_request>(response, sent_version_,
-                                                                                 sent_correlation_, r))
+    if (auto dec = protocol::decode_response_body(response, sent_version_, r))
       return fail(dec, "undecodable SaslAuthenticate response from " + address_ + ": " + dec.message());
     if (r.error_code)
       return fail_authentication(kafka_error(r.error_code).message() + (r.error_message ? ": " + *r.error_message : ""));
@@ -157,7 +155,6 @@ class connection_setup {
   std::string address_;
   state state_ = state::api_versions;
   std::int16_t sent_version_ = 0;
-  std::int32_t sent_correlation_ = 0;
   protocol::negotiated_versions versions_;
   std::optional<sasl_client> sasl_;
 };

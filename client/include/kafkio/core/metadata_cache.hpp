@@ -2,8 +2,11 @@
 // updated from decoded Metadata responses and queried by the engine; timing decisions take `now` as an argument.
 #pragma once
 
+#include <kafkio/error.hpp>
+#include <kafkio/protocol/messages/metadata_response.hpp>
 #include <kafkio/protocol/wire.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -30,6 +33,33 @@ struct topic_metadata {
   protocol::uuid topic_id{};
   std::vector<partition_leader> partitions;
 };
+
+// What the producer takes from a Metadata response.
+struct metadata_result {
+  std::map<std::int32_t, broker_endpoint> brokers;
+  std::vector<std::pair<std::string, topic_metadata>> topics;
+};
+
+// Partitions are numbered 0..n-1: an index outside what the response itself carries is a broken response
+// (client_errc::malformed_length), and refusing it keeps the table no larger than the response.
+inline std::error_code read_metadata(protocol::metadata_response& m, metadata_result& out) {
+  for (const auto& b : m.brokers) out.brokers[b.node_id] = {b.node_id, b.host, b.port};
+  for (auto& t : m.topics) {
+    if (!t.name) continue;  // v10+ may identify topics by id only; the producer always asks by name
+    topic_metadata tm;
+    tm.error = t.error_code;
+    tm.topic_id = t.topic_id;
+    std::int32_t count = 0;
+    for (const auto& p : t.partitions) count = std::max(count, p.partition_index + 1);
+    if (static_cast<std::size_t>(count) > t.partitions.size()) return make_error_code(client_errc::malformed_length);
+    tm.partitions.resize(static_cast<std::size_t>(count));
+    for (const auto& p : t.partitions)
+      if (p.partition_index >= 0)
+        tm.partitions[static_cast<std::size_t>(p.partition_index)] = {p.leader_id, p.leader_epoch, p.error_code};
+    out.topics.emplace_back(std::move(*t.name), std::move(tm));
+  }
+  return {};
+}
 
 class metadata_cache {
  public:

@@ -1,5 +1,5 @@
 // What the producer does when a partition in a Produce response carries an error (sans-io; Kafka's Sender and
-// TransactionManager rules, NOTES.md §8 and §10).
+// TransactionManager rules; docs/protocol.md, "Error codes" and "Idempotence").
 #pragma once
 
 #include <kafkio/error.hpp>
@@ -25,7 +25,7 @@ inline produce_error_action classify_produce_error(std::int16_t code, bool idemp
       return idempotent ? produce_error_action::out_of_order : produce_error_action::fail;
     case kafka_errc::fenced_leader_epoch:
     case kafka_errc::unknown_leader_epoch:
-      return produce_error_action::retry_with_metadata;  // our idea of the leader is stale (NOTES.md §8)
+      return produce_error_action::retry_with_metadata;  // our idea of the leader is stale (docs/protocol.md, "Error codes")
     case kafka_errc::invalid_producer_epoch:
     case kafka_errc::unknown_producer_id:
       return idempotent ? produce_error_action::new_producer_id : produce_error_action::fail;

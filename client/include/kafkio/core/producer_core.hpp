@@ -21,13 +21,14 @@
 //                        the idempotent producer id
 //   request_pipeline.hpp one connection's requests: outbox, correlation order, deadlines
 #pragma once
+#define KAFKIO_CORE_INCLUDED  // tests/consumer_project checks that the compiled mode keeps the core out of users' code
 
 #include <kafkio/core/connection_setup.hpp>
 #include <kafkio/core/metadata_cache.hpp>
 #include <kafkio/core/produce_error.hpp>
 #include <kafkio/core/producer_batch.hpp>
 #include <kafkio/core/request_pipeline.hpp>
-#include <kafkio/core/requests.hpp>
+#include <kafkio/protocol/request.hpp>
 #include <kafkio/core/ring_queue.hpp>
 #include <kafkio/core/time_source.hpp>
 #include <kafkio/metrics.hpp>
@@ -290,10 +291,16 @@ class producer_core {
   };
   std::vector<ready_partition> ready_scratch_;                        // run(): partitions with something to send
   std::vector<std::pair<topic_queue*, std::int32_t>> parts_scratch_;  // run(): those of one leader
-  std::vector<produce_partition_data> produce_data_scratch_;         // drain_to(): one request's batches
+  struct produce_partition_data {
+    const std::string* topic;
+    std::int32_t partition;
+    protocol::bytes_view batch;  // one sealed RecordBatch
+  };
+  std::vector<produce_partition_data> produce_data_scratch_;  // drain_to(): one request's batches
+  protocol::produce_request_view produce_request_scratch_;    // drain_to(): the request they make
   static constexpr std::size_t max_request_batches_pooled = 64;
   std::vector<std::vector<batch_ptr>> request_batches_pool_;  // batch lists of finished requests
-  produce_result produce_result_scratch_;                     // on_produce_response()
+  protocol::produce_response_view produce_response_scratch_;  // on_produce_response()
   metadata_cache metadata_;
   std::map<std::int32_t, link> links_;
   std::unordered_map<connection_id, std::int32_t> connections_;  // live connection -> its link's node id

@@ -1,4 +1,4 @@
-// SASL client mechanisms for Kafka's SaslAuthenticate exchange (NOTES.md §11): PLAIN (RFC 4616) and
+// SASL client mechanisms for Kafka's SaslAuthenticate exchange (KIP-43, KIP-152; docs/protocol.md, "SASL"): PLAIN (RFC 4616) and
 // SCRAM-SHA-256/512 (RFC 5802, RFC 7677). Sans-io: each step takes the server's bytes and returns ours.
 // SCRAM's key derivation (PBKDF2, 4096+ iterations) runs once per connection, a few milliseconds at most.
 #pragma once

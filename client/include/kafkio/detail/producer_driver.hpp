@@ -1,36 +1,22 @@
-// The Asio driver of the sans-io core: the only part of the producer with sockets, timers and handlers.
-//
-// It moves bytes and time, and nothing else. Each input (a call from kafkio::producer, a socket event, the timer)
-// goes to core::producer_core, and pump() then carries out what the core asked for: connect, write or close a
-// connection, run a pass (posted: at most one per turn of the loop, so a burst of sends costs one pass), re-arm the
-// single timer, and deliver completions, at most 64 per turn so that a response finishing thousands of records is
-// not one long CPU burst.
-//
-// Handlers: the core knows operations by completion_id; the driver keeps their handlers in slabs (handler_slab.hpp)
-// and invokes them when the core reports the operation done. Delivery is what dispatch would do: on this thread
-// when the handler's associated executor is ours or it names none, else on its own executor (a strand).
-//
-// Lifetime: owned by kafkio::producer through a shared_ptr, and kept alive by its own posted handlers, so that
-// completions still queued when the producer is destroyed (with operation_aborted) are delivered.
+// What kafkio::producer needs of whatever runs the producer's core: the operations its initiations start, and the
+// state it reports. One implementation, the Asio driver (detail/asio_driver.hpp), made by create(). Declared apart
+// from it so that <kafkio/producer.hpp> does not have to include the core (and OpenSSL's headers, for SCRAM) when
+// the library is compiled separately (docs/architecture.md, "Header-only or compiled").
 #pragma once
 
-#include <kafkio/core/producer_core.hpp>
+#include <kafkio/detail/config.hpp>
 #include <kafkio/detail/handler_pool.hpp>
-#include <kafkio/detail/handler_slab.hpp>
-#include <kafkio/detail/stream_connection.hpp>
+#include <kafkio/metrics.hpp>
+#include <kafkio/partitioner.hpp>
+#include <kafkio/producer_config.hpp>
+#include <kafkio/record.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/append.hpp>
-#include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/system_executor.hpp>
 
+#include <functional>
 #include <memory>
-#include <unordered_map>
+#include <string_view>
 
 namespace kafkio::detail {
 
@@ -40,179 +26,31 @@ namespace kafkio::detail {
 // take either type.
 using send_completion = boost::asio::any_completion_handler<void(boost::system::error_code, record_metadata)>;
 using void_completion = boost::asio::any_completion_handler<void(boost::system::error_code)>;
+using log_function = std::function<void(log_level, std::string_view)>;
 
-class producer_driver final : public connection_events, public std::enable_shared_from_this<producer_driver> {
+class producer_driver {
  public:
-  static constexpr std::size_t completions_per_turn = 64;
+  // `config` is validated. Does no I/O.
+  KAFKIO_CLIENT_DECL static std::shared_ptr<producer_driver> create(boost::asio::any_io_executor ex,
+                                                                    producer_config config);
+  virtual ~producer_driver() = default;
 
-  producer_driver(asio::any_io_executor ex, producer_config cfg)
-      : ex_(std::move(ex)), core_(std::move(cfg)), timer_(ex_) {}
-
-  asio::any_io_executor get_executor() const { return ex_; }
-  const producer_config& config() const noexcept { return core_.config(); }
-  void set_logger(core::log_function f) { core_.set_logger(std::move(f)); }
-  void set_partitioner(partitioner_function f) { core_.set_partitioner(std::move(f)); }
-  producer_metrics metrics() const { return core_.metrics(); }
-  bool has_metadata() const noexcept { return core_.has_metadata(); }
+  virtual boost::asio::any_io_executor get_executor() const = 0;
+  virtual const producer_config& config() const noexcept = 0;
+  virtual void set_logger(log_function f) = 0;
+  virtual void set_partitioner(partitioner_function f) = 0;
+  virtual producer_metrics metrics() const = 0;
+  virtual bool has_metadata() const noexcept = 0;
   // Storage for send handlers without an allocator of their own (see handler_pool.hpp).
-  handler_pool* handler_storage() const noexcept { return pool_.get(); }
+  virtual handler_pool* handler_storage() const noexcept = 0;
 
-  // ---- from kafkio::producer -------------------------------------------------------------------------------------
-  void send(const producer_record& r, send_completion done, bool wait_for_room) {
-    auto id = sends_.insert(std::move(done));
-    if (core_.send(r, id, wait_for_room) == core::producer_core::send_result::waiting_for_room) {
-      // Waiting for room is the one stage a send can be cancelled in (per-operation cancellation, any type).
-      auto slot = asio::get_associated_cancellation_slot(*sends_.find(id));
-      if (slot.is_connected())
-        slot.assign([weak = weak_from_this(), id](asio::cancellation_type) {
-          if (auto self = weak.lock()) {
-            self->core_.cancel(id);
-            self->pump();
-          }
-        });
-    }
-    pump();
-  }
-  void flush(void_completion done) {
-    core_.flush(operations_.insert(std::move(done)));
-    pump();
-  }
-  void connect(void_completion done) {
-    core_.connect(operations_.insert(std::move(done)));
-    pump();
-  }
-  void close(void_completion done) {
-    core_.close(operations_.insert(std::move(done)));
-    pump();
-  }
-  // Destruction of the producer: fail everything pending with operation_aborted, close connections. Never blocks.
-  void abort() {
-    core_.abort();
-    pump();
-    timer_.cancel();
-  }
-
-  // ---- from connections ------------------------------------------------------------------------------------------
-  void on_connected(core::connection_id c, std::error_code ec) override {
-    core_.on_connected(c, ec);
-    pump();
-  }
-  void on_bytes(core::connection_id c, protocol::bytes_view data) override {
-    core_.on_bytes(c, data);
-    pump();
-  }
-  void on_written(core::connection_id c, std::vector<protocol::byte_buffer>& frames) override {
-    core_.on_written(c, frames);
-    pump();
-  }
-  void on_disconnected(core::connection_id c, std::error_code ec) override {
-    core_.on_disconnected(c, ec);
-    pump();
-  }
-
- private:
-  // Carries out what the last input asked for.
-  void pump() {
-    core::io_request r;
-    while (core_.take_io_request(r)) carry_out(r);
-    if (core_.wants_run() && !run_posted_) {
-      run_posted_ = true;
-      post_pooled(ex_, pool_, [self = shared_from_this()] {
-        self->run_posted_ = false;
-        self->core_.run();
-        self->pump();
-      });
-    }
-    if (auto when = core_.wakeup(); when != timer_at_) arm_timer(when);
-    if (!core_.completions().empty() && !drain_posted_) {
-      drain_posted_ = true;
-      post_pooled(ex_, pool_, [self = shared_from_this()] { self->drain(); });
-    }
-  }
-
-  void carry_out(const core::io_request& r) {
-    switch (r.what) {
-      case core::io_request::kind::connect: {
-        auto conn = std::make_shared<tcp_connection>(ex_, r.connection, weak_from_this(), pool_);
-        connections_[r.connection] = conn;
-        conn->start(core_.connection_endpoint(r.connection));
-        return;
-      }
-      case core::io_request::kind::write: {
-        auto it = connections_.find(r.connection);
-        auto* pipe = core_.pipeline(r.connection);
-        if (it != connections_.end() && pipe) it->second->write(*pipe);
-        return;
-      }
-      case core::io_request::kind::close: {
-        auto it = connections_.find(r.connection);
-        if (it == connections_.end()) return;
-        it->second->close();
-        connections_.erase(it);
-        return;
-      }
-    }
-  }
-
-  void arm_timer(core::time_point when) {
-    timer_at_ = when;
-    if (when == core::time_point::max()) return;  // nothing timed: a pending wait finds the core with nothing due
-    timer_.expires_at(when);
-    timer_.async_wait(pooled(pool_, [self = shared_from_this(), when](boost::system::error_code ec) {
-      if (ec || self->timer_at_ != when) return;
-      self->timer_at_ = core::time_point::max();
-      self->core_.on_timer();
-      self->pump();
-    }));
-  }
-
-  static boost::system::error_code to_boost(std::error_code ec) {
-    return ec ? boost::system::error_code(ec) : boost::system::error_code{};
-  }
-
-  // What dispatch would do: run the handler here when its associated executor is ours or it has none, else hand
-  // it to its own executor (a strand). The common cases call it directly: dispatch goes through the type-erased
-  // any_completion_executor, which wraps the call in a function object from Asio's recycling allocator, and that
-  // missed its two-block cache once per drain.
-  template <class Handler, class... Args>
-  void deliver(Handler& h, Args&&... args) {
-    auto target = asio::get_associated_executor(h);  // system_executor when the handler names none
-    const auto* ours = ex_.target<asio::io_context::executor_type>();
-    const auto* theirs = target.template target<asio::io_context::executor_type>();
-    if (target.template target<asio::system_executor>() || (ours && theirs && *ours == *theirs))
-      std::move(h)(std::forward<Args>(args)...);
-    else
-      asio::dispatch(asio::append(std::move(h), std::forward<Args>(args)...));
-  }
-
-  void drain() {
-    drain_posted_ = false;
-    auto& done = core_.completions();
-    for (std::size_t n = 0; n < completions_per_turn && !done.empty(); ++n) {
-      core::completion c(std::move(done.front()));
-      done.pop_front();
-      if (c.is_record) {
-        if (!sends_.find(c.id)) continue;
-        auto h = sends_.take(c.id);
-        asio::get_associated_cancellation_slot(h).clear();
-        deliver(h, to_boost(c.error), std::move(c.metadata));
-      } else if (operations_.find(c.id)) {
-        auto h = operations_.take(c.id);
-        deliver(h, to_boost(c.error));
-      }
-    }
-    pump();  // posts the next drain if more are left (behind whatever else is ready)
-  }
-
-  handler_pool_ref pool_;  // outlives us while handlers stored in it are alive (refcounted by its blocks)
-  asio::any_io_executor ex_;
-  core::producer_core core_;
-  handler_slab<send_completion> sends_;
-  handler_slab<void_completion> operations_;
-  std::unordered_map<core::connection_id, std::shared_ptr<connection_io>> connections_;
-  asio::steady_timer timer_;
-  core::time_point timer_at_ = core::time_point::max();
-  bool run_posted_ = false, drain_posted_ = false;
+  // The operations (kafkio::producer documents them). Each completes its handler exactly once, never inside the call.
+  virtual void send(const producer_record& r, send_completion done, bool wait_for_room) = 0;
+  virtual void flush(void_completion done) = 0;
+  virtual void connect(void_completion done) = 0;
+  virtual void close(void_completion done) = 0;
+  // The producer is being destroyed: everything pending completes with operation_aborted. Never blocks.
+  virtual void abort() = 0;
 };
 
 }  // namespace kafkio::detail

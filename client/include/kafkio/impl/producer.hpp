@@ -11,12 +11,12 @@ inline producer_config checked(const config_result& r) {
 }  // namespace detail
 
 inline producer::producer(executor_type ex, const config_result& parsed)
-    : engine_(std::make_shared<detail::producer_driver>(std::move(ex), detail::checked(parsed))) {}
+    : driver_(detail::producer_driver::create(std::move(ex), detail::checked(parsed))) {}
 
 inline producer::producer(executor_type ex, const producer_config& config) : producer(std::move(ex), config.validate()) {}
 
 inline producer::~producer() {
-  if (engine_) engine_->abort();
+  if (driver_) driver_->abort();
 }
 
 template <class CompletionToken>
@@ -25,7 +25,7 @@ auto producer::async_send(const producer_record& record, CompletionToken&& token
       [](auto handler, detail::producer_driver* e, const producer_record& r) {
         e->send(r, detail::send_completion(detail::with_pooled_storage(std::move(handler), e->handler_storage())), true);
       },
-      token, engine_.get(), record);  // the record (a few views) is copied, so `deferred` keeps its own
+      token, driver_.get(), record);  // the record (a few views) is copied, so `deferred` keeps its own
 }
 
 template <class CompletionToken>
@@ -34,28 +34,28 @@ auto producer::try_send(const producer_record& record, CompletionToken&& token) 
       [](auto handler, detail::producer_driver* e, const producer_record& r) {
         e->send(r, detail::send_completion(detail::with_pooled_storage(std::move(handler), e->handler_storage())), false);
       },
-      token, engine_.get(), record);
+      token, driver_.get(), record);
 }
 
 template <class CompletionToken>
 auto producer::async_flush(CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
       [](auto handler, std::shared_ptr<detail::producer_driver> e) { e->flush(detail::void_completion(std::move(handler))); },
-      token, engine_);
+      token, driver_);
 }
 
 template <class CompletionToken>
 auto producer::async_connect(CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
       [](auto handler, std::shared_ptr<detail::producer_driver> e) { e->connect(detail::void_completion(std::move(handler))); },
-      token, engine_);
+      token, driver_);
 }
 
 template <class CompletionToken>
 auto producer::async_close(CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
       [](auto handler, std::shared_ptr<detail::producer_driver> e) { e->close(detail::void_completion(std::move(handler))); },
-      token, engine_);
+      token, driver_);
 }
 
 }  // namespace kafkio

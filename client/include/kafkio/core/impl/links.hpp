@@ -243,13 +243,15 @@ inline void producer_core::maybe_send_metadata(time_point now) {
     if (next) ensure_connected(*next, now);
     return;
   }
-  std::vector<std::string> names;
-  names.reserve(topics_.size());
-  for (const auto& [name, t] : topics_) names.push_back(name);
+  protocol::metadata_request req;
+  req.topics.emplace();
+  req.topics->reserve(topics_.size());
+  for (const auto& [name, t] : topics_) req.topics->emplace_back().name = name;
+  req.allow_auto_topic_creation = true;  // like the Java producer; the broker decides (auto.create.topics.enable)
   auto version = *l->versions.version(protocol::api_key::metadata);
   protocol::byte_buffer frame;
   auto corr = next_correlation_id();
-  encode_metadata_request(frame, version, {corr, &cfg_.client_id}, names);
+  protocol::encode_request(frame, req, version, corr, cfg_.client_id);
   metadata_in_flight_ = true;
   metadata_wanted_ = false;
   ++counters_.metadata_requests;
@@ -257,7 +259,11 @@ inline void producer_core::maybe_send_metadata(time_point now) {
     metadata_in_flight_ = false;
     if (finished()) return;
     metadata_result m;
-    if (!ec) ec = decode_metadata_response(f, version, m);
+    if (!ec) {
+      protocol::metadata_response r;
+      ec = protocol::decode_response_body(f, version, r);
+      if (!ec) ec = read_metadata(r, m);
+    }
     auto now = clock_.now();
     if (ec) {
       metadata_wanted_ = true;
@@ -369,16 +375,19 @@ inline void producer_core::maybe_init_producer_id(time_point now) {
     return;
   }
   auto version = *supported;
+  protocol::init_producer_id_request_view req;
+  req.transactional_id = std::nullopt;    // idempotent only: any broker answers
+  req.transaction_timeout_ms = INT32_MAX;  // what the Java client sends without transactions
   protocol::byte_buffer frame;
   auto corr = next_correlation_id();
-  encode_init_producer_id_request(frame, version, {corr, &cfg_.client_id});
+  protocol::encode_request(frame, req, version, corr, cfg_.client_id);
   producer_id_in_flight_ = true;
   send_request(*l, std::move(frame), corr, true, [this, version](link&, std::error_code ec, protocol::bytes_view f) {
     producer_id_in_flight_ = false;
     if (finished()) return;
-    init_producer_id_result r;
-    if (!ec) ec = decode_init_producer_id_response(f, version, r);
-    if (!ec) ec = kafka_error(r.error);
+    protocol::init_producer_id_response r;
+    if (!ec) ec = protocol::decode_response_body(f, version, r);
+    if (!ec) ec = kafka_error(r.error_code);
     auto now = clock_.now();
     if (ec) {
       producer_id_retry_at_ = now + backoff(++producer_id_failures_, cfg_.retry_backoff, cfg_.retry_backoff_max);

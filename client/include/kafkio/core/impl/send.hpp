@@ -226,10 +226,20 @@ inline void producer_core::drain_to(link& l, std::vector<std::pair<topic_queue*,
       return a.topic != b.topic && *a.topic < *b.topic;
     };
     if (!std::is_sorted(data.begin(), data.end(), by_topic)) std::sort(data.begin(), data.end(), by_topic);
+    auto& req = produce_request_scratch_;
+    req.topic_data.clear();
+    req.acks = static_cast<std::int16_t>(cfg_.acks);
+    req.timeout_ms = static_cast<std::int32_t>(cfg_.request_timeout.count());
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      if (i == 0 || *data[i].topic != *data[i - 1].topic) req.topic_data.emplace_back().name = *data[i].topic;
+      auto& pd = req.topic_data.back().partition_data.emplace_back();
+      pd.index = data[i].partition;
+      pd.records = data[i].batch;
+    }
     auto frame = l.pipe->take_frame_buffer();
+    frame.reserve(size);  // the batches are copied once, straight into the frame
     auto corr = next_correlation_id();
-    encode_produce_request(frame, version, {corr, &cfg_.client_id}, static_cast<std::int16_t>(cfg_.acks),
-                           static_cast<std::int32_t>(cfg_.request_timeout.count()), data);
+    protocol::encode_request(frame, req, version, corr, cfg_.client_id);
     ++counters_.produce_requests;
     counters_.batches_sent += taken.size();
     ++l.produce_in_flight;
@@ -245,14 +255,21 @@ inline void producer_core::drain_to(link& l, std::vector<std::pair<topic_queue*,
 inline void producer_core::on_produce_response(link& l, std::vector<batch_ptr>& batches, std::error_code ec,
                                                protocol::bytes_view frame, std::int16_t version) {
   auto now = clock_.now();
-  // Decoded into a reused result (views into `frame`); taken out of the member while in use, in case handling a
-  // partition ever leads back here.
-  auto res = std::move(produce_result_scratch_);
+  // Decoded into a reused view (views into `frame`: nothing allocated once it has held this shape); taken out of
+  // the member while in use, in case handling a partition ever leads back here.
+  auto res = std::move(produce_response_scratch_);
   if (!ec && cfg_.acks != acks_mode::none) {
     // A response that does not decode means the byte stream cannot be trusted any more: drop the connection too.
-    ec = decode_produce_response(frame, version, res);
+    ec = protocol::decode_response_body(frame, version, res);
     if (ec && l.st != link::state::down) on_link_down(l, ec, "undecodable Produce response");
   }
+  auto find = [&](const batch& b) -> const protocol::produce_response_view::topic_produce_response::partition_produce_response* {
+    for (const auto& t : res.responses)
+      if (t.name == *b.topic)
+        for (const auto& p : t.partition_responses)
+          if (p.index == b.partition) return &p;
+    return nullptr;
+  };
   for (auto& b : batches) {
     if (ec) {
       // The request's fate is unknown (connection lost, timeout, garbage): retry; the idempotent sequence
@@ -271,23 +288,23 @@ inline void producer_core::on_produce_response(link& l, std::vector<batch_ptr>& 
       recycle(std::move(b));
       continue;
     }
-    auto it = std::find_if(res.partitions.begin(), res.partitions.end(), [&](const produce_partition_result& r) {
-      return r.partition == b->partition && r.topic == *b->topic;
-    });
-    if (it == res.partitions.end()) {
+    const auto* p = find(*b);
+    if (!p) {
       handle_partition_result(std::move(b), static_cast<std::int16_t>(kafka_errc::unknown_server_error), -1, -1,
                               std::string_view("partition missing from the Produce response"), now);
       continue;
     }
-    if (it->leader_hint >= 0)
-      metadata_.set_leader(std::string(it->topic), it->partition, it->leader_hint, it->leader_epoch_hint);
-    handle_partition_result(std::move(b), it->error, it->base_offset, it->log_append_time_ms, it->error_message, now);
+    if (p->current_leader.leader_id >= 0)  // v10+: the new leader, so the retry needs no Metadata first (KIP-951)
+      metadata_.set_leader(*b->topic, p->index, p->current_leader.leader_id, p->current_leader.leader_epoch);
+    // The partition's message, else the first record error's (v8+).
+    auto message = p->error_message;
+    if (!message && !p->record_errors.empty()) message = p->record_errors.front().batch_index_error_message;
+    handle_partition_result(std::move(b), p->error_code, p->base_offset, p->log_append_time_ms, message, now);
   }
-  // Produce v6+: the broker answered first and expects us to hold back for throttle_time_ms (quotas).
-  if (!ec && res.throttle_ms > 0 && version >= 6) l.throttled_until = now + milliseconds(res.throttle_ms);
+  // Produce v6+: the broker answered first and expects us to hold back for throttle_time_ms (quotas, KIP-219).
+  if (!ec && res.throttle_time_ms > 0 && version >= 6) l.throttled_until = now + milliseconds(res.throttle_time_ms);
   if (ec && ec != std::errc::operation_canceled) request_metadata();
-  res.partitions.clear();
-  produce_result_scratch_ = std::move(res);
+  produce_response_scratch_ = std::move(res);
   batches.clear();
   if (request_batches_pool_.size() < max_request_batches_pooled) request_batches_pool_.push_back(std::move(batches));
   wake();
