@@ -146,9 +146,9 @@ std::optional<http_response> inspect(worker_context& ctx, const http_request& h,
   if (plan.target.what == route::kind::not_found)
     return error_response(version, http::status::not_found, 404, "HTTP 404 Not Found");
   if (plan.target.what != route::kind::produce) {
-    if (method != http::verb::get) {
+    if (method != http::verb::get && method != http::verb::head) {
       auto res = error_response(version, http::status::method_not_allowed, 405, "HTTP 405 Method Not Allowed");
-      res.set(http::field::allow, "GET");
+      res.set(http::field::allow, "GET, HEAD");
       return res;
     }
     return std::nullopt;
