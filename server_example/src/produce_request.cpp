@@ -1,6 +1,7 @@
 #include "produce_request.hpp"
 
 #include "base64.hpp"
+#include "json_exact.hpp"
 
 #include <boost/json.hpp>
 
@@ -39,13 +40,8 @@ request_error unprocessable(std::string message) { return {422, 422, std::move(m
 
 // An int32 partition from a JSON number (REST Proxy accepts only integers; 1.0 is refused like Jackson does).
 std::optional<std::int32_t> json_partition(const json::value& v) {
-  if (v.is_int64()) {
-    auto i = v.get_int64();
-    if (i >= 0 && i <= std::numeric_limits<std::int32_t>::max()) return static_cast<std::int32_t>(i);
-  } else if (v.is_uint64()) {
-    auto u = v.get_uint64();
-    if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return static_cast<std::int32_t>(u);
-  }
+  auto p = json_exact::to_integer<std::int32_t>(v);
+  if (p && *p >= 0) return p;
   return std::nullopt;
 }
 
@@ -58,14 +54,17 @@ std::optional<request_error> embedded_bytes(const json::value& v, embedded_forma
   }
   auto where = "records[" + std::to_string(index) + "]." + std::string(what);
   switch (f) {
-    case embedded_format::json: out = json::serialize(v); return std::nullopt;
-    case embedded_format::text:
-      if (!v.is_string()) return unprocessable(where + " must be a string (text format)");
-      out = std::string(v.get_string());
+    case embedded_format::json: out = json_exact::serialize(v); return std::nullopt;  // numbers as sent
+    case embedded_format::text: {
+      const auto* str = json_exact::if_string(v);
+      if (!str) return unprocessable(where + " must be a string (text format)");
+      out = std::string(*str);
       return std::nullopt;
+    }
     case embedded_format::binary: {
-      if (!v.is_string()) return unprocessable(where + " must be a base64 string (binary format)");
-      auto decoded = base64_decode(v.get_string());
+      const auto* str = json_exact::if_string(v);
+      if (!str) return unprocessable(where + " must be a base64 string (binary format)");
+      auto decoded = base64_decode(*str);
       if (!decoded) return unprocessable(where + " is not valid base64");
       out = std::move(*decoded);
       return std::nullopt;
@@ -85,11 +84,13 @@ std::optional<request_error> parse_headers(const json::value& v, std::size_t ind
     // REST Proxy v3 and the brief say "name"; the Strimzi bridge says "key". Accept either.
     const json::value* name = o.if_contains("name");
     if (!name) name = o.if_contains("key");
-    if (!name || !name->is_string()) return unprocessable(where + ": every header needs a string \"name\"");
-    owned_header oh{std::string(name->get_string()), std::nullopt};
+    const auto* name_str = name ? json_exact::if_string(*name) : nullptr;
+    if (!name_str) return unprocessable(where + ": every header needs a string \"name\"");
+    owned_header oh{std::string(*name_str), std::nullopt};
     if (const auto* val = o.if_contains("value"); val && !val->is_null()) {
-      if (!val->is_string()) return unprocessable(where + ": a header value must be a base64 string or null");
-      auto decoded = base64_decode(val->get_string());
+      const auto* val_str = json_exact::if_string(*val);
+      if (!val_str) return unprocessable(where + ": a header value must be a base64 string or null");
+      auto decoded = base64_decode(*val_str);
       if (!decoded) return unprocessable(where + ": header '" + oh.name + "' value is not valid base64");
       oh.value = std::move(*decoded);
     }
@@ -194,14 +195,16 @@ std::optional<request_error> parse_query(std::string_view query, produce_query& 
 
 parsed_records parse_records(std::string_view body, embedded_format format, const parse_limits& limits) {
   parsed_records out;
-  boost::system::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 64;
-  json::value doc = json::parse(body, ec, {}, opts);
-  if (ec) {
-    out.error = request_error{400, 400, "malformed JSON: " + ec.message()};
+  auto parsed = json_exact::parse(body, 64);
+  if (parsed.non_finite) {
+    out.error = unprocessable("a number is beyond the range of a double (such as 1e400): no JSON reader could use it");
     return out;
   }
+  if (parsed.ec) {
+    out.error = request_error{400, 400, "malformed JSON: " + parsed.ec.message()};
+    return out;
+  }
+  const json::value& doc = parsed.value;
   const json::object* root = doc.if_object();
   const json::value* records = root ? root->if_contains("records") : nullptr;
   if (!records || !records->is_array()) {
@@ -240,11 +243,12 @@ parsed_records parse_records(std::string_view body, embedded_format format, cons
       }
     }
     if (const auto* ts = rec->if_contains("timestamp"); ts && !ts->is_null()) {
-      if (!ts->is_int64() || ts->get_int64() < 0) {
+      auto ms = json_exact::to_integer<std::int64_t>(*ts);
+      if (!ms || *ms < 0) {
         out.error = unprocessable("records[" + std::to_string(i) + "].timestamp must be milliseconds since 1970");
         return out;
       }
-      r.timestamp_ms = ts->get_int64();
+      r.timestamp_ms = *ms;
     }
     if (const auto* h = rec->if_contains("headers")) {
       if (auto err = parse_headers(*h, i, r.headers)) {

@@ -1,6 +1,8 @@
 // kafkio-server's sans-io parts: base64, content types, routes, query strings, request bodies (REST Proxy v2 /
 // Strimzi shapes), per-record error classification, response bodies, options, and the Prometheus rendering.
 #include "base64.hpp"
+#include "http_rules.hpp"
+#include "json_exact.hpp"
 #include "options.hpp"
 #include "produce_request.hpp"
 #include "rest_response.hpp"
@@ -105,6 +107,139 @@ TEST(ServerBody, JsonFormatKeepsJsonText) {
   EXPECT_FALSE(p.records[1].key);
   EXPECT_FALSE(p.records[1].value);
   EXPECT_EQ(p.records[2].key, "17");
+}
+
+TEST(ServerBody, JsonFormatKeepsEveryNumberAsSent) {
+  // Through a double these became 1E-1, 1E0, 1.2345678901234568E29, 1E5 and -0E0.
+  const char* numbers[] = {"0.1", "1.0", "123456789012345678901234567890", "1E5", "-0", "1e-400", "2.50",
+                           "-9223372036854775809", "18446744073709551616", "3.141592653589793238462643383279"};
+  for (const char* n : numbers) {
+    auto p = ks::parse_records(std::string(R"({"records":[{"key":)") + n + R"(,"value":{"n":[)" + n + R"(,{"m":)" + n +
+                                   "}]}}]}",
+                               ks::embedded_format::json, {});
+    ASSERT_FALSE(p.error) << n << ": " << p.error->message;
+    EXPECT_EQ(p.records[0].key, n);
+    EXPECT_EQ(p.records[0].value, std::string(R"({"n":[)") + n + R"(,{"m":)" + n + "}]}");
+  }
+  // Strings that look like numbers stay strings, and whitespace goes (compact text, as before).
+  auto p = ks::parse_records(R"({"records":[{"value": { "s" : "1.0" , "t" : [ true , null ] } }]})",
+                             ks::embedded_format::json, {});
+  ASSERT_FALSE(p.error);
+  EXPECT_EQ(p.records[0].value, R"({"s":"1.0","t":[true,null]})");
+}
+
+TEST(ServerBody, NumbersBeyondDoubleAre422) {
+  for (const char* n : {"1e400", "-1e400", "1E309", "123456789e999"}) {
+    auto p = ks::parse_records(std::string(R"({"records":[{"value":{"x":)") + n + "}}]}", ks::embedded_format::json, {});
+    ASSERT_TRUE(p.error) << n;
+    EXPECT_EQ(p.error->status, 422u) << n;
+  }
+}
+
+TEST(ServerBody, NumbersAreNotStrings) {
+  // Numbers are kept as tagged text internally; they must never pass where a string is required.
+  EXPECT_TRUE(ks::parse_records(R"({"records":[{"value":5}]})", ks::embedded_format::text, {}).error);
+  EXPECT_TRUE(ks::parse_records(R"({"records":[{"value":5}]})", ks::embedded_format::binary, {}).error);
+  EXPECT_TRUE(ks::parse_records(R"({"records":[{"value":"aGk=","headers":[{"name":5,"value":"aGk="}]}]})",
+                                ks::embedded_format::binary, {})
+                  .error);
+  EXPECT_TRUE(ks::parse_records(R"({"records":[{"value":"aGk=","headers":[{"name":"h","value":12}]}]})",
+                                ks::embedded_format::binary, {})
+                  .error);
+  auto ok = ks::parse_records(R"({"records":[{"value":"aGk=","partition":3,"timestamp":1700000000000}]})",
+                              ks::embedded_format::binary, {});
+  ASSERT_FALSE(ok.error);
+  EXPECT_EQ(ok.records[0].partition, 3);
+  EXPECT_EQ(ok.records[0].timestamp_ms, 1700000000000);
+  for (const char* bad : {R"("partition":1.0)", R"("partition":1e0)", R"("timestamp":1.7e12)", R"("timestamp":-1)"})
+    EXPECT_TRUE(
+        ks::parse_records(std::string(R"({"records":[{"value":"aGk=",)") + bad + "}]}", ks::embedded_format::binary, {})
+            .error)
+        << bad;
+}
+
+TEST(ServerJsonExact, StreamParserSplitsConcatenatedValuesFedInPieces) {
+  const std::string input = " {\"a\":1.50}\n{\"b\":[12345678901234567890123]}  {\"c\":\"x\"}";
+  for (std::size_t piece : {1u, 2u, 3u, 7u, 1000u}) {
+    ks::json_exact::stream_parser p(64);
+    std::vector<std::string> values;
+    for (std::size_t at = 0; at < input.size();) {
+      std::string_view chunk(input.data() + at, std::min(piece, input.size() - at));
+      while (!chunk.empty()) {
+        boost::system::error_code ec;
+        auto used = p.write_some(chunk, ec);
+        ASSERT_FALSE(ec) << ec.message();
+        chunk.remove_prefix(used);
+        if (p.done()) values.push_back(ks::json_exact::serialize(p.release()));
+      }
+      at += std::min(piece, input.size() - at);
+    }
+    EXPECT_FALSE(p.in_progress());
+    ASSERT_EQ(values.size(), 3u) << piece;
+    EXPECT_EQ(values[0], R"({"a":1.50})");
+    EXPECT_EQ(values[1], R"({"b":[12345678901234567890123]})");
+    EXPECT_EQ(values[2], R"({"c":"x"})");
+  }
+}
+
+TEST(ServerHttpRules, TransferEncodingMustBeExactlyChunked) {
+  namespace http = boost::beast::http;
+  auto verdict = [](std::vector<std::string> te, unsigned version = 11) {
+    http::request_header<> h;
+    h.version(version);
+    h.method(http::verb::post);
+    h.target("/topics/t");
+    h.set(http::field::host, "x");
+    for (const auto& v : te) h.insert(http::field::transfer_encoding, v);
+    auto r = ks::check_request_headers(h, {});
+    return r ? r->status : 0u;
+  };
+  EXPECT_EQ(verdict({}), 0u);
+  EXPECT_EQ(verdict({"chunked"}), 0u);
+  EXPECT_EQ(verdict({"Chunked"}), 0u);
+  EXPECT_EQ(verdict({" chunked , "}), 0u);  // empty list elements are allowed
+  EXPECT_EQ(verdict({"gzip"}), 400u);
+  EXPECT_EQ(verdict({"chunked, gzip"}), 400u);
+  EXPECT_EQ(verdict({"chunked", "gzip"}), 400u);
+  EXPECT_EQ(verdict({""}), 400u);
+  EXPECT_EQ(verdict({"gzip, chunked"}), 501u);
+  EXPECT_EQ(verdict({"gzip", "chunked"}), 501u);
+  EXPECT_EQ(verdict({"chunked"}, 10), 400u);
+}
+
+TEST(ServerHttpRules, HostVersionTargetAndExpect) {
+  namespace http = boost::beast::http;
+  http::request_header<> h;
+  h.version(11);
+  h.method(http::verb::get);
+  h.target("/healthz");
+  auto status = [&](ks::header_limits l = {}) {
+    auto r = ks::check_request_headers(h, l);
+    return r ? r->status : 0u;
+  };
+  EXPECT_EQ(status(), 400u);  // no Host
+  h.set(http::field::host, "x");
+  EXPECT_EQ(status(), 0u);
+  EXPECT_EQ(status({.max_target_bytes = 4}), 414u);
+  h.version(20);
+  EXPECT_EQ(status(), 505u);
+  h.version(10);
+  h.erase(http::field::host);
+  EXPECT_EQ(status(), 0u);  // HTTP/1.0 needs no Host
+
+  h.set(http::field::expect, "100-Continue");
+  EXPECT_FALSE(ks::expects_continue(h));  // not from HTTP/1.0
+  h.version(11);
+  EXPECT_TRUE(ks::expects_continue(h));
+  h.set(http::field::expect, "200-ok");
+  EXPECT_FALSE(ks::expects_continue(h));
+
+  EXPECT_TRUE(ks::unsupported_version("PRI * HTTP/2.0"));
+  EXPECT_TRUE(ks::unsupported_version("GET / HTTP/1.2"));
+  EXPECT_FALSE(ks::unsupported_version("GET / HTTX/1.1"));
+  EXPECT_FALSE(ks::unsupported_version("HELLO"));
+  EXPECT_TRUE(ks::request_line_too_long(std::string(100, 'a'), 50));
+  EXPECT_FALSE(ks::request_line_too_long("GET / HTTP/1.1\r\nX: " + std::string(100, 'a'), 50));
 }
 
 TEST(ServerBody, BinaryFormatDecodesKeysValuesAndHeaders) {
