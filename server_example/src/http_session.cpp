@@ -53,7 +53,7 @@ class session_guard {
     it_->idle = idle;
     if (idle) it_->idle_since = clock::now();
   }
-  bool closing() const { return it_->closing; }
+  void reopen() { it_->closing = false; }
   void served() { ++it_->served; }
   std::size_t served_count() const { return it_->served; }
 
@@ -135,8 +135,11 @@ asio::awaitable<void> run_session(worker_context& ctx, asio::ip::tcp::socket soc
       guard.set_idle(false);
       buffer.commit(n);
       if (ec) {
-        // Shutdown cancels idle reads; a request whose bytes arrived meanwhile is still served.
-        if (ec == asio::error::operation_aborted && ctx.stopping && !guard.closing() && request_waiting()) continue;
+        // Shutdown and the connection cap cancel idle reads; a request whose bytes arrived meanwhile is served.
+        if (ec == asio::error::operation_aborted && request_waiting()) {
+          guard.reopen();
+          continue;
+        }
         if (is_timeout(ec)) ctx.stats.connections_timed_out.fetch_add(1, std::memory_order_relaxed);
         break;
       }

@@ -179,9 +179,12 @@ asio::awaitable<http_response> handle(worker_context& ctx, const http_request& r
   switch (plan.target.what) {
     case route::kind::healthz: co_return make_response(version, http::status::ok, "ok\n", "text/plain");
     case route::kind::readyz:
-      if (ctx.producer.has_metadata()) co_return make_response(version, http::status::ok, "ready\n", "text/plain");
+      if (ctx.ready()) co_return make_response(version, http::status::ok, "ready\n", "text/plain");
       co_return make_response(version, http::status::service_unavailable,
-                              "not ready: no metadata from Kafka yet (the worker keeps connecting)\n",
+                              ctx.producer.has_metadata()
+                                  ? "not ready: no connection to any broker for --unready-after (the worker keeps "
+                                    "connecting)\n"
+                                  : "not ready: no metadata from Kafka yet (the worker keeps connecting)\n",
                               "text/plain");
     case route::kind::metrics:
       ctx.publish_producer_metrics();

@@ -169,6 +169,9 @@ std::string render_prometheus(const shared_stats& s) {
   }
   w.family("kafkio_server_worker_restarts_total", "counter", "Workers the master started again after they exited.");
   w.sample("kafkio_server_worker_restarts_total", s.worker_restarts.load(r));
+  w.family("kafkio_server_workers_killed_total", "counter",
+           "Workers the master killed because their event loop missed heartbeats for --worker-timeout.");
+  w.sample("kafkio_server_workers_killed_total", s.workers_killed_silent.load(r));
   w.family("kafkio_server_workers", "gauge", "Configured worker processes.");
   w.sample("kafkio_server_workers", static_cast<std::uint64_t>(workers));
 

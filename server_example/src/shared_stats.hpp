@@ -62,6 +62,7 @@ struct worker_slot {
 
 struct shared_stats {
   counter worker_restarts{0};
+  counter workers_killed_silent{0};  // killed by the master after --worker-timeout without a heartbeat
   std::atomic<std::int32_t> worker_count{0};
   std::atomic<std::int32_t> master_pid{0};
   worker_slot* slots = nullptr;  // worker_count entries, in the same mapping

@@ -69,6 +69,12 @@ struct worker_context {
     return now - broker_seen < std::chrono::duration_cast<std::chrono::steady_clock::duration>(options.unready_after);
   }
 
+  bool has_idle_session() const {
+    for (const auto& s : sessions)
+      if (s.idle && !s.closing) return true;
+    return false;
+  }
+
   // Closes the connection that has waited longest for a request (none if every one is busy); true if it found one.
   // Sockets with bytes already in the kernel are not idle: their request has arrived.
   bool shed_oldest_idle() {

@@ -8,6 +8,12 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -196,6 +202,143 @@ TEST_F(ServerHttp, MissingHostLongTargetsAndOtherVersions) {
     EXPECT_EQ(r[0].status, 505u) << request;
     EXPECT_TRUE(closed);
   }
+}
+
+// --- Floods: what many cheap sockets could do to a worker ------------------------------------------------------
+
+// Raw non-blocking sockets, so one test thread can hold hundreds of connections.
+struct raw_socket {
+  int fd = -1;
+  explicit raw_socket(unsigned short port) {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
+  ~raw_socket() {
+    if (fd >= 0) ::close(fd);
+  }
+  raw_socket(const raw_socket&) = delete;
+  raw_socket& operator=(const raw_socket&) = delete;
+  // Writes what the socket takes now; returns the bytes written (0 when full or closed).
+  std::size_t write_some(std::string_view bytes) {
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
+  std::string read_some() {
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  }
+};
+
+// /healthz on a fresh connection, timed; a probe that gets no answer within 3 s counts as 3 s.
+std::chrono::milliseconds probe_healthz(unsigned short port) {
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    kt::client c(port, 3000ms);
+    if (c.get("/healthz").status != 200) return 3000ms;
+  } catch (const std::exception&) {
+    return 3000ms;
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+}
+
+struct flood_setup {
+  kafkio::test::mock_cluster mock{{.brokers = 1}};
+  std::optional<kt::server_process> server;
+  explicit flood_setup(std::vector<std::string> extra) {
+    std::vector<std::string> args{"--workers", "2", "--bootstrap", mock.bootstrap()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server.emplace(args, false);
+    for (auto deadline = std::chrono::steady_clock::now() + 10s;
+         server->workers().size() < 2 && std::chrono::steady_clock::now() < deadline;)
+      std::this_thread::sleep_for(20ms);
+  }
+  long max_worker_rss_kib() const {
+    long m = 0;
+    for (pid_t w : server->workers()) m = std::max(m, kt::rss_kib(w));
+    return m;
+  }
+};
+
+// Two workers with room for 100 connections each, and 1,000 sockets that connect and say nothing (or say one
+// request and then nothing). Before, they held every slot until a timeout (the idle one, 60 s, even before the
+// first byte) and /healthz probes waited in the backlog; now idle connections make room for new ones, oldest first.
+TEST(ServerFlood, IdleSocketsDoNotTakeTheServerDown) {
+  flood_setup f({"--max-connections", "100"});
+  const auto port = f.server->port();
+  ASSERT_EQ(probe_healthz(port) < 3000ms, true);
+  std::vector<std::unique_ptr<raw_socket>> idle;
+  for (int i = 0; i < 1000; ++i) idle.push_back(std::make_unique<raw_socket>(port));
+  for (int i = 0; i < 100; ++i) {  // and keep-alive connections that served a request and idle
+    idle.push_back(std::make_unique<raw_socket>(port));
+    idle.back()->write_some("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  std::this_thread::sleep_for(500ms);
+  std::chrono::milliseconds worst{0};
+  for (int i = 0; i < 20; ++i) worst = std::max(worst, probe_healthz(port));
+  EXPECT_LT(worst, 1000ms) << "a /healthz probe waited behind idle sockets";
+  auto m = kt::client(port, 3000ms).get("/metrics").body;
+  EXPECT_GE(kt::metric(m, "kafkio_server_connections_shed_total"), 800) << m;
+  EXPECT_LE(kt::metric(m, "kafkio_server_connections_open"), 2 * 100 + 2);
+  const long rss = f.max_worker_rss_kib();
+  EXPECT_LT(rss, 64 * 1024) << "worker RSS " << rss << " KiB with idle sockets";
+  std::cout << "[ idle flood ] worst /healthz " << worst.count() << " ms, shed "
+            << kt::metric(m, "kafkio_server_connections_shed_total") << ", worker RSS " << rss / 1024 << " MiB\n";
+}
+
+// 200 connections that each announce a 4 MiB body and send it as fast as the socket takes it. Before, every one
+// was read into memory at once (~400 MB per worker); --max-body-memory (16 MiB here) bounds it, the rest get 503.
+TEST(ServerFlood, BodyMemoryIsBoundedPerWorker) {
+  flood_setup f({"--max-body-memory", "16M", "--max-body-bytes", "4M", "--body-timeout", "20"});
+  const auto port = f.server->port();
+  constexpr std::size_t body_size = 4 * 1024 * 1024;
+  const std::string head = "POST /topics/flood HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                           "Content-Length: " + std::to_string(body_size) + "\r\n\r\n";
+  const std::string piece(256 * 1024, 'b');
+  std::vector<std::unique_ptr<raw_socket>> senders;
+  std::vector<std::size_t> sent;
+  for (int i = 0; i < 200; ++i) {
+    senders.push_back(std::make_unique<raw_socket>(port));
+    senders.back()->write_some(head);
+    sent.push_back(0);
+  }
+  long worst_rss = 0;
+  std::chrono::milliseconds worst_probe{0};
+  int refused = 0;
+  std::vector<bool> answered(senders.size(), false);
+  for (auto until = std::chrono::steady_clock::now() + 4s; std::chrono::steady_clock::now() < until;) {
+    for (std::size_t i = 0; i < senders.size(); ++i) {
+      while (sent[i] < body_size) {
+        auto n = senders[i]->write_some(std::string_view(piece).substr(0, std::min(piece.size(), body_size - sent[i])));
+        if (n == 0) break;
+        sent[i] += n;
+      }
+      if (!answered[i]) {
+        auto got = senders[i]->read_some();
+        if (!got.empty()) {
+          answered[i] = true;
+          refused += got.rfind("HTTP/1.1 503", 0) == 0;
+          if (got.rfind("HTTP/1.1 503", 0) == 0) {
+            EXPECT_NE(got.find("Retry-After: "), std::string::npos) << got;
+          }
+        }
+      }
+    }
+    worst_rss = std::max(worst_rss, f.max_worker_rss_kib());
+    worst_probe = std::max(worst_probe, probe_healthz(port));
+  }
+  EXPECT_LT(worst_rss, 96 * 1024) << "worker RSS " << worst_rss << " KiB: bodies are not bounded";
+  EXPECT_LT(worst_probe, 1000ms);
+  EXPECT_GE(refused, 150) << "the bodies beyond --max-body-memory were not refused";
+  auto m = kt::client(port, 3000ms).get("/metrics").body;
+  EXPECT_GE(kt::metric(m, "kafkio_server_bodies_refused_total"), 150);
+  std::cout << "[ body flood ] worst worker RSS " << worst_rss / 1024 << " MiB, " << refused
+            << " of 200 refused with 503, worst /healthz " << worst_probe.count() << " ms\n";
 }
 
 }  // namespace
