@@ -51,7 +51,10 @@ class session_guard {
   session_guard& operator=(const session_guard&) = delete;
   void set_idle(bool idle) {
     it_->idle = idle;
-    if (idle) it_->idle_since = clock::now();
+    if (!idle) return;
+    it_->idle_since = clock::now();
+    // At the cap, the accept loop waits for a connection it may shed: this one now is.
+    if (ctx_.connections >= ctx_.options.max_connections) ctx_.sessions_changed.cancel();
   }
   void reopen() { it_->closing = false; }
   void served() { ++it_->served; }

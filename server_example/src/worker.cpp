@@ -73,7 +73,11 @@ asio::awaitable<void> accept_loop(worker_context& ctx, asio::ip::tcp::acceptor& 
       continue;
     }
     ctx.stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
-    if (ctx.connections >= ctx.options.max_connections) ctx.shed_oldest_idle();  // it closes on its next turn
+    // At the cap, shed an idle connection for it (it closes on its next turn). If none is idle any more (they
+    // became busy since the check above), hold this one unserved, as the backlog would, until one is.
+    while (!ctx.stopping && ctx.connections >= ctx.options.max_connections && !ctx.shed_oldest_idle())
+      co_await wait_for_session_change(ctx);
+    if (ctx.stopping) break;
     ++ctx.connections;  // now: the session registers itself only when it first runs
     boost::system::error_code ignored;
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
