@@ -2,6 +2,7 @@
 
 #include "http_rules.hpp"
 #include "rest_handlers.hpp"
+#include "v3_stream.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -73,11 +74,11 @@ class body_charge {
   body_charge(const body_charge&) = delete;
   body_charge& operator=(const body_charge&) = delete;
   // Grows the charge to `total`; false (and no change) if that would exceed the worker's budget.
-  bool grow_to(std::size_t total) {
-    if (total <= bytes_) return true;
-    const std::size_t more = total - bytes_;
-    if (ctx_.body_bytes + more > ctx_.options.max_body_memory) return false;
-    ctx_.body_bytes += more;
+  bool grow_to(std::size_t total) { return total <= bytes_ || set(total); }
+  // Sets the charge to `total` (a stream's record being read grows and shrinks); false if over the budget.
+  bool set(std::size_t total) {
+    if (total > bytes_ && ctx_.body_bytes + (total - bytes_) > ctx_.options.max_body_memory) return false;
+    ctx_.body_bytes = ctx_.body_bytes - bytes_ + total;
     bytes_ = total;
     return true;
   }
@@ -220,6 +221,28 @@ asio::awaitable<void> run_session(worker_context& ctx, asio::ip::tcp::socket soc
       break;
     }
     body_charge charge(ctx);
+    if (plan.target.what == route::kind::records) {
+      // REST Proxy v3 produces record by record while the body streams in (v3_stream.cpp).
+      if (auto refusal = co_await check_cluster(ctx, req.version(), plan)) {
+        const auto status = static_cast<unsigned>(refusal->result_int());
+        co_await send(std::move(*refusal), false);
+        ctx.stats.count_response(status, clock::now() - started);
+        linger = true;
+        break;
+      }
+      if (expects_continue(req) && !parser.is_done()) {
+        http::response<http::empty_body> cont{http::status::continue_, req.version()};
+        stream.expires_after(to_duration(o.write_timeout));
+        auto [ec, n] = co_await http::async_write(stream, cont, use_tuple);
+        if (ec) break;
+      }
+      const bool keep = co_await serve_v3_records(ctx, stream, buffer, parser, plan,
+                                                  [&charge](std::size_t n) { return charge.set(n); });
+      ctx.stats.count_response(200, clock::now() - started);
+      guard.served();
+      if (!keep) break;
+      continue;
+    }
     if (!parser.is_done()) {
       // A Content-Length body is charged whole before it is read (Beast reserves that much at once); a chunked
       // one as it grows. Beyond --max-body-memory the worker answers 503: RSS stays bounded by configuration.

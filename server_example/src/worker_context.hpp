@@ -48,6 +48,7 @@ struct worker_context {
   std::size_t inflight_charge = 0;  // what records handed to the producer and not yet completed are charged
   bool stopping = false;          // graceful shutdown began: no new connections, no keep-alive
   std::size_t body_bytes = 0;     // request bodies being read or held, charged up front: bounded by max_body_memory
+  std::string cluster_id;         // the cluster's id once a metadata fetch told it (v3 routes name it)
   std::chrono::steady_clock::time_point broker_seen{std::chrono::steady_clock::now()};  // last broker connection
 
   std::size_t connections = 0;  // accepted and not yet closed (counted at accept, before the session runs)
