@@ -158,16 +158,25 @@ class client {
     http::write(socket_, req);
     return read_response();
   }
+  // Any request, as built by the caller (Host and keep-alive are the caller's business here).
+  response send(http::request<http::string_body> req) {
+    req.prepare_payload();
+    http::write(socket_, req);
+    return read_response(req.method() == http::verb::head);
+  }
   response post(const std::string& target, const std::string& content_type, const std::string& body) {
     return request(http::verb::post, target, content_type, body);
   }
   response get(const std::string& target) { return request(http::verb::get, target); }
-  response read_response() {
-    http::response<http::string_body> res;
+  // `head`: the answer to a HEAD request, whose Content-Length announces a body that is not sent.
+  response read_response(bool head = false) {
+    http::response_parser<http::string_body> parser;
+    parser.skip(head);
     boost::system::error_code ec = asio::error::would_block;
-    http::async_read(socket_, buffer_, res, [&](boost::system::error_code e, std::size_t) { ec = e; });
+    http::async_read(socket_, buffer_, parser, [&](boost::system::error_code e, std::size_t) { ec = e; });
     run_with_deadline(ec);
     if (ec) throw boost::system::system_error(ec);
+    const auto& res = parser.get();
     return {res.result_int(), res.body(), std::string(res[http::field::content_type]),
             std::string(res[http::field::retry_after]), std::string(res[http::field::connection])};
   }

@@ -80,11 +80,15 @@ TEST(ServerMock, NonRetriableErrorIsEachRecordsRestProxyError) {
   kt::client c(s.server->port());
   s.mock.command("errors Produce TOPIC_AUTHORIZATION_FAILED");
   auto r = c.post("/topics/T", json_v2, three_records);
-  ASSERT_EQ(r.status, 200u) << r.body;  // REST Proxy answers 200 with per-record errors
+  ASSERT_EQ(r.status, 403u) << r.body;  // REST Proxy: per-record 40301, and the request 403
   for (const auto& o : offsets_of(r)) {
     EXPECT_FALSE(o.offset) << r.body;
-    EXPECT_EQ(o.error_code, 50002) << r.body;
+    EXPECT_EQ(o.error_code, 40301) << r.body;
   }
+  s.mock.command("errors Produce INVALID_RECORD");
+  auto other = c.post("/topics/T", json_v2, three_records);
+  ASSERT_EQ(other.status, 200u) << other.body;  // any other non-retriable error: 200 with 50002 per record
+  for (const auto& o : offsets_of(other)) EXPECT_EQ(o.error_code, 50002) << other.body;
   EXPECT_NE(r.body.find("authoriz"), std::string::npos) << r.body;  // the broker's reason reaches the caller
 
   // The worker goes on: the next request succeeds.
@@ -230,6 +234,33 @@ TEST(ServerMock, HungWorkerIsReplacedAfterWorkerTimeout) {
   auto m = kt::client(s.server->port()).get("/metrics").body;
   EXPECT_EQ(kt::metric(m, "kafkio_server_workers_killed_total"), 1) << m;
   EXPECT_EQ(kt::metric(m, "kafkio_server_worker_restarts_total"), 1);
+}
+
+// REST Proxy's answers for a topic that does not exist (404, 40401) and one we may not write (403, 40301), v2 and
+// v3, with the mock reporting those errors in Metadata.
+TEST(ServerMock, UnknownTopicIs404AndForbiddenTopicIs403) {
+  mock_setup s({"-X", "max.block.ms=500"});
+  s.mock.command("topic-error missing 3");   // UNKNOWN_TOPIC_OR_PARTITION
+  s.mock.command("topic-error secret 29");    // TOPIC_AUTHORIZATION_FAILED
+  kt::client c(s.server->port());
+  auto missing = c.post("/topics/missing", json_v2, three_records);
+  EXPECT_EQ(missing.status, 404u) << missing.body;
+  EXPECT_EQ(json::parse(missing.body).at("error_code").as_int64(), 40401) << missing.body;
+  auto secret = c.post("/topics/secret", json_v2, three_records);
+  EXPECT_EQ(secret.status, 403u) << secret.body;
+  for (const auto& o : offsets_of(secret)) EXPECT_EQ(o.error_code, 40301) << secret.body;
+  // The metadata GETs say the same.
+  EXPECT_EQ(kt::client(s.server->port()).get("/topics/missing").status, 404u);
+  auto get_secret = kt::client(s.server->port()).get("/topics/secret");
+  EXPECT_EQ(get_secret.status, 403u) << get_secret.body;
+  // v3: per-record reports in the stream.
+  auto clusters = json::parse(kt::client(s.server->port()).get("/v3/clusters").body);
+  const std::string id(clusters.at("data").as_array().at(0).at("cluster_id").as_string());
+  auto v3 = kt::client(s.server->port())
+                .post("/v3/clusters/" + id + "/topics/missing/records", "application/json",
+                      R"({"value":{"type":"STRING","data":"x"}})");
+  ASSERT_EQ(v3.status, 200u) << v3.body;
+  EXPECT_EQ(json::parse(v3.body).at("error_code").as_int64(), 40401) << v3.body;
 }
 
 }  // namespace
