@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -262,6 +263,20 @@ int run_master(const server_options& options) {
   sigaddset(&signals, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+
+  // Each connection is a descriptor: raise the soft limit as far as the hard one allows, and say so if
+  // --max-connections still cannot fit (the worker then meets EMFILE, sheds idle connections and backs off).
+  if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    if (lim.rlim_cur < lim.rlim_max) {
+      lim.rlim_cur = lim.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &lim);
+      ::getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    constexpr rlim_t reserve = 64;  // the producer's broker connections, the listener, logs
+    if (lim.rlim_cur != RLIM_INFINITY && options.max_connections + reserve > lim.rlim_cur)
+      std::cerr << "kafkio-server: note: the descriptor limit (" << lim.rlim_cur << ", ulimit -n) is below "
+                << "--max-connections " << options.max_connections << " + " << reserve << "\n";
+  }
 
   std::string error, bound;
   const int fd = bind_listener(options, error, bound);

@@ -97,7 +97,7 @@ asio::awaitable<http_response> handle_metadata(worker_context& ctx, unsigned ver
 
   if (r.what == kind::clusters) co_return ok(v3_cluster_list(md, base));
   if (r.what == kind::cluster) co_return ok(v3_cluster(md, base));
-  if (r.what == kind::brokers) co_return ok(v3_broker_list(md, base));
+  if (r.what == kind::brokers) co_return ok(r.v3 ? v3_broker_list(md, base) : v2_brokers(md));
   if (r.what == kind::topics) co_return ok(r.v3 ? v3_topic_list(md, base) : v2_topic_names(md));
   std::optional<http_response> failure;
   const auto* t = find_topic(md, plan, version, failure);

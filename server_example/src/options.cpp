@@ -173,8 +173,10 @@ std::string usage_text() {
   std::string u =
       "usage: kafkio-server [--bootstrap HOST:PORT,...] [--listen HOST:PORT] [--workers N] [-X PROPERTY=VALUE]...\n"
       "                     [limits and timeouts below] [-v]\n\n"
-      "An HTTP gateway to Kafka with Confluent REST Proxy v2 / Strimzi bridge produce endpoints:\n"
-      "  POST /topics/{topic}  POST /topics/{topic}/partitions/{p}  GET /healthz /readyz /metrics\n\n"
+      "An HTTP gateway to Kafka speaking Confluent REST Proxy v2 and v3 (and the Strimzi bridge's produce):\n"
+      "  POST /topics/{topic}[/partitions/{p}]  POST /v3/clusters/{c}/topics/{topic}/records\n"
+      "  GET /topics[/{topic}[/partitions[/{p}]]]  GET /v3/clusters[/{c}[/brokers|/topics[/{topic}[/partitions...]]]]\n"
+      "  GET /healthz /readyz /metrics /openapi.json   (docs/server.md)\n\n"
       "Options (each also read from the environment variable shown; a flag overrides it):\n";
   for (const auto& f : flags())
     u += "  --" + std::string(f.name) + " V\n      " + std::string(f.help) + "  [" + env_name(f.name) + "]\n";

@@ -181,6 +181,8 @@ route match_route(std::string_view path) {
   };
   if (seg[0] == "topics") {
     match_topic_part(1);
+  } else if (seg[0] == "brokers" && seg.size() == 1) {
+    r.what = route::kind::brokers;
   } else if (seg[0] == "v3" && seg.size() >= 2 && seg[1] == "clusters") {
     r.v3 = true;
     if (seg.size() == 2) return r.what = route::kind::clusters, r;

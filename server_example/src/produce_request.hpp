@@ -31,7 +31,7 @@ struct request_error {
 };
 
 // A route of the API, from the request target's path (each segment percent-decoded).
-//   v2 (REST Proxy v2):  /topics  /topics/{t}  /topics/{t}/partitions  /topics/{t}/partitions/{p}
+//   v2 (REST Proxy v2):  /topics  /topics/{t}  /topics/{t}/partitions  /topics/{t}/partitions/{p}  /brokers
 //   v3 (REST Proxy v3):  /v3/clusters  /v3/clusters/{c}  /v3/clusters/{c}/brokers  /v3/clusters/{c}/topics
 //                        /v3/clusters/{c}/topics/{t}  .../topics/{t}/partitions  .../partitions/{p}
 //                        .../topics/{t}/records
@@ -41,7 +41,8 @@ struct route {
     not_found, healthz, readyz, metrics, openapi,
     topics, topic, partitions, partition,  // v2 topic and partition also take POST: produce
     records,                               // v3 POST: produce
-    clusters, cluster, brokers,            // v3 only
+    clusters, cluster,                     // v3 only
+    brokers,
   } what = kind::not_found;
   bool v3 = false;
   std::string cluster_id;                   // v3

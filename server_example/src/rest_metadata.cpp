@@ -156,6 +156,14 @@ std::string v2_partitions(const kafkio::topic_info& t) { return json::serialize(
 
 std::string v2_partition(const kafkio::partition_info& p) { return json::serialize(v2_partition_object(p)); }
 
+std::string v2_brokers(const kafkio::cluster_metadata& md) {
+  json::array ids;
+  for (const auto& b : md.brokers) ids.emplace_back(b.node_id);
+  json::object o;
+  o["brokers"] = std::move(ids);
+  return json::serialize(o);
+}
+
 std::string v3_cluster_list(const kafkio::cluster_metadata& md, std::string_view base) {
   json::array data;
   data.emplace_back(cluster_object(md, v3_paths(md, base)));

@@ -20,6 +20,8 @@ std::string v2_topic(const kafkio::topic_info& t);
 std::string v2_partitions(const kafkio::topic_info& t);
 // GET /topics/{t}/partitions/{p}
 std::string v2_partition(const kafkio::partition_info& p);
+// GET /brokers: {"brokers":[1,2,3]}
+std::string v2_brokers(const kafkio::cluster_metadata& md);
 
 // v3 ---------------------------------------------------------------------------------------------------------
 std::string v3_cluster_list(const kafkio::cluster_metadata& md, std::string_view base);  // GET /v3/clusters

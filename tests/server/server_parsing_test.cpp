@@ -77,6 +77,8 @@ TEST(ServerRoutes, MatchesTheApi) {
   EXPECT_EQ(r.topic, "my.big_topic");
   EXPECT_EQ(r.partition, 12);
   EXPECT_EQ(ks::match_route("/topics").what, kind::topics);
+  EXPECT_EQ(ks::match_route("/brokers").what, kind::brokers);
+  EXPECT_FALSE(ks::match_route("/brokers").v3);
   EXPECT_EQ(ks::match_route("/topics/t/partitions").what, kind::partitions);
   EXPECT_TRUE(ks::match_route("/topics/t/partitions/-1").bad_partition);
   EXPECT_TRUE(ks::match_route("/topics/t/partitions/x").bad_partition);
@@ -537,6 +539,7 @@ TEST(ServerMetadata, RendersRestProxyShapes) {
   EXPECT_EQ(v3p.at("partition_id").as_int64(), 1);
   EXPECT_EQ(v3p.at("leader").at("related").as_string(),
             "http://gw:8082/v3/clusters/cid/topics/events/partitions/1/replicas/2");
+  EXPECT_EQ(json::parse(ks::v2_brokers(md)), json::parse(R"({"brokers":[1,2]})"));
   auto brokers = json::parse(ks::v3_broker_list(md, base)).as_object();
   EXPECT_EQ(brokers.at("data").as_array().at(1).at("rack").as_string(), "r2");
   EXPECT_TRUE(brokers.at("data").as_array().at(0).at("rack").is_null());
@@ -556,6 +559,7 @@ TEST(ServerOpenApi, DocumentParsesAndNamesEveryRoute) {
       {"/topics/{topic}", "/topics/t", {"get", "post"}},
       {"/topics/{topic}/partitions", "/topics/t/partitions", {"get"}},
       {"/topics/{topic}/partitions/{partition}", "/topics/t/partitions/0", {"get", "post"}},
+      {"/brokers", "/brokers", {"get"}},
       {"/v3/clusters", "/v3/clusters", {"get"}},
       {"/v3/clusters/{cluster_id}", "/v3/clusters/c", {"get"}},
       {"/v3/clusters/{cluster_id}/brokers", "/v3/clusters/c/brokers", {"get"}},

@@ -114,6 +114,7 @@ TEST(ServerRestProxy, V2MetadataGets) {
   EXPECT_EQ(error_code_of(no_topic), 40401);
   // Looking did not create it (the broker auto-creates topics only when a request allows it).
   EXPECT_EQ(get(port, "/topics/" + missing).status, 404u);
+  EXPECT_EQ(body_of(get(port, "/brokers")), json::parse(R"({"brokers":[1]})"));
   auto head = get(port, "/topics/" + topic, {}, http::verb::head);
   EXPECT_EQ(head.status, 200u);
   EXPECT_TRUE(head.body.empty());
