@@ -18,11 +18,40 @@ json::parse_options options_for(std::size_t max_depth) {
   return o;
 }
 
+// A JSON string literal, escaped as Boost.JSON escapes (quote, backslash, control characters); the text is valid
+// UTF-8 (the parser checked), so every other byte is copied. Written here to append in place: json::serialize
+// returns a new string per call.
+void append_string(std::string_view s, std::string& out) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
 void serialize_to(const json::value& v, std::string& out) {
   switch (v.kind()) {
     case json::kind::string:
       if (auto n = number_text(v)) out.append(n->data(), n->size());
-      else out += json::serialize(v.get_string());
+      else append_string(v.get_string(), out);
       return;
     case json::kind::array: {
       out += '[';
@@ -41,7 +70,7 @@ void serialize_to(const json::value& v, std::string& out) {
       for (const auto& kv : v.get_object()) {
         if (!first) out += ',';
         first = false;
-        out += json::serialize(kv.key());
+        append_string(kv.key(), out);
         out += ':';
         serialize_to(kv.value(), out);
       }

@@ -174,7 +174,7 @@ std::optional<http_response> inspect(worker_context& ctx, const http_request& h,
                                 (r.v3 ? "application/json" : "application/vnd.kafka.v2+json, application/vnd.kafka+json "
                                                              "or application/json"));
     plan.response_type = *chosen;
-    plan.base_url = "http://" + std::string(h[http::field::host]);
+    if (r.v3) plan.base_url = "http://" + std::string(h[http::field::host]);  // (v2 needs no links)
   }
   const auto type = plan.response_type;
   if (r.bad_partition)

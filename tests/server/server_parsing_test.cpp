@@ -182,6 +182,11 @@ TEST(ServerBody, JsonFormatKeepsEveryNumberAsSent) {
                              ks::embedded_format::json, {});
   ASSERT_FALSE(p.error);
   EXPECT_EQ(p.records[0].value, R"({"s":"1.0","t":[true,null]})");
+  // Strings and keys come out escaped as Boost.JSON escapes them.
+  const std::string strings = R"({"q\"k":"a\"b\\c\n\t\u0001\u00e9\/","e":""})";
+  auto s = ks::parse_records(R"({"records":[{"value":)" + strings + "}]}", ks::embedded_format::json, {});
+  ASSERT_FALSE(s.error);
+  EXPECT_EQ(s.records[0].value, json::serialize(json::parse(strings)));
 }
 
 TEST(ServerBody, NumbersBeyondDoubleAre422) {
