@@ -127,7 +127,10 @@ const std::vector<flag>& flags() {
        }},
       {"worker-timeout", "seconds a worker's event loop may stay silent before the master replaces it (default 30)",
        [](server_options& o, std::string_view v) {
-         return parse_seconds(v, o.worker_timeout) ? "" : bad("worker-timeout", v, "seconds > 0");
+         // At least 1 s: the heartbeat is written every 250 ms and checked every second.
+         return parse_seconds(v, o.worker_timeout) && o.worker_timeout.count() >= 1
+                    ? ""
+                    : bad("worker-timeout", v, "seconds >= 1");
        }},
       {"unready-after", "seconds without any broker connection after which /readyz answers 503 (default 5)",
        [](server_options& o, std::string_view v) {

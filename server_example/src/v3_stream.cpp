@@ -62,7 +62,7 @@ asio::awaitable<void> write_reports(worker_context& ctx, std::shared_ptr<stream_
   res.set(http::field::content_type, "application/json");
   const bool chunked = version >= 11;
   if (chunked) res.chunked(true);
-  else res.keep_alive(false);  // HTTP/1.0: the body ends with the connection
+  if (!chunked || ctx.stopping) res.keep_alive(false);  // HTTP/1.0: the body ends with the connection
   http::response_serializer<http::empty_body> sr(res);
   bool header_sent = false;
   auto write = [&](auto buffers) -> asio::awaitable<bool> {

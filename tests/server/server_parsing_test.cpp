@@ -628,13 +628,20 @@ TEST(ServerOptions, FlagsOverrideEnvironment) {
     auto it = env.find(std::string(n));
     return it == env.end() ? std::nullopt : std::optional(it->second);
   };
-  auto r = ks::parse_options({"--workers", "5", "--listen=:9000", "-X", "acks=1", "--idle-timeout", "2.5"}, lookup);
+  auto r = ks::parse_options({"--workers", "5", "--listen=:9000", "-X", "acks=1", "--idle-timeout", "2.5",
+                              "--max-body-memory", "16M", "--worker-timeout", "7", "--unready-after", "2",
+                              "--max-uri-bytes", "2K"},
+                             lookup);
   ASSERT_TRUE(r) << r.error;
   EXPECT_EQ(r.options.workers, 5);
   EXPECT_EQ(r.options.max_body_bytes, 2u * 1024 * 1024);
   EXPECT_EQ(r.options.listen_host, "0.0.0.0");
   EXPECT_EQ(r.options.listen_port, 9000);
   EXPECT_DOUBLE_EQ(r.options.idle_timeout.count(), 2.5);
+  EXPECT_EQ(r.options.max_body_memory, 16u * 1024 * 1024);
+  EXPECT_DOUBLE_EQ(r.options.worker_timeout.count(), 7);
+  EXPECT_DOUBLE_EQ(r.options.unready_after.count(), 2);
+  EXPECT_EQ(r.options.max_uri_bytes, 2048u);
   ASSERT_EQ(r.options.producer_properties.size(), 2u);
   EXPECT_EQ(r.options.producer_properties[0], (std::pair<std::string, std::string>{"bootstrap.servers", "env:9092"}));
   EXPECT_EQ(r.options.producer_properties[1], (std::pair<std::string, std::string>{"acks", "1"}));
@@ -645,7 +652,8 @@ TEST(ServerOptions, RefusesBadValuesWithTheirName) {
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
            {"--workers", "0", "--bootstrap", "b:1"}, {"--listen", "nohost", "--bootstrap", "b:1"},
            {"--max-body-bytes", "lots", "--bootstrap", "b:1"}, {"--bogus", "--bootstrap", "b:1"},
-           {"-X", "novalue", "--bootstrap", "b:1"}, {"--idle-timeout", "-1", "--bootstrap", "b:1"}, {}}) {
+           {"-X", "novalue", "--bootstrap", "b:1"}, {"--idle-timeout", "-1", "--bootstrap", "b:1"},
+           {"--worker-timeout", "0.5", "--bootstrap", "b:1"}, {"--max-body-memory", "0", "--bootstrap", "b:1"}, {}}) {
     auto r = ks::parse_options(args, none);
     EXPECT_FALSE(r.error.empty());
   }
