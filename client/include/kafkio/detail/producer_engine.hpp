@@ -10,6 +10,7 @@
 // Every accepted record ends in exactly one completion.
 #pragma once
 
+#include <kafkio/cluster_metadata.hpp>
 #include <kafkio/detail/completion_queue.hpp>
 #include <kafkio/detail/connection.hpp>
 #include <kafkio/detail/handler_pool.hpp>
@@ -27,6 +28,7 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <list>
@@ -59,6 +61,10 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   // Completes `done` once cluster metadata arrived (at once if it already has), or with
   // client_errc::broker_connection_failed after max.block.ms (impl/engine_links.hpp).
   void connect(void_completion done);
+  // One Metadata request for `topics` (empty: every topic) on a ready connection, decoded into plain values;
+  // retried on another connection if one fails, until max.block.ms (impl/engine_links.hpp).
+  using metadata_completion = asio::any_completion_handler<void(boost::system::error_code, cluster_metadata)>;
+  void fetch_metadata(std::vector<std::string> topics, metadata_completion done);
   // Destruction path: fail everything pending with operation_aborted, close connections. Never blocks.
   void abort();
 
@@ -136,6 +142,8 @@ class producer_engine : public std::enable_shared_from_this<producer_engine> {
   void expire_connect_waiters(clock::time_point now);
   void complete_connect_waiters(std::error_code ec);
   void maybe_init_producer_id(clock::time_point now);
+  struct metadata_fetch;  // one fetch_metadata call (impl/engine_links.hpp)
+  void attempt_metadata_fetch(std::shared_ptr<metadata_fetch> f);
   template <class Callback>
   bool send_request(link& l, protocol::byte_buffer frame, std::int32_t correlation_id, bool expect_response,
                     Callback cb);

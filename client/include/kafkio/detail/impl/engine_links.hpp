@@ -390,4 +390,96 @@ inline void producer_engine::maybe_init_producer_id(clock::time_point now) {
   });
 }
 
+// fetch_metadata: an application's question about the cluster (which topics, partitions, replicas, its id). It
+// stands apart from the producer's own metadata (metadata_cache): a request of its own, never creating topics,
+// answered with everything the response says. Bounded by max.block.ms overall and request.timeout.ms per try.
+struct producer_engine::metadata_fetch {
+  metadata_fetch(asio::any_io_executor ex, std::vector<std::string> t, metadata_completion d, clock::time_point end)
+      : ex(ex), topics(std::move(t)), done(std::move(d)), deadline(end), timer(std::move(ex)) {}
+  asio::any_io_executor ex;
+  std::vector<std::string> topics;
+  metadata_completion done;
+  clock::time_point deadline;
+  asio::steady_timer timer;  // waits for a connection, or between tries
+  std::error_code last_error = make_error_code(client_errc::broker_connection_failed);
+
+  void finish(std::error_code ec, cluster_metadata md = {}) {
+    if (!done) return;
+    timer.cancel();
+    asio::post(ex, asio::append(std::move(done), ec ? boost::system::error_code(ec) : boost::system::error_code{},
+                                std::move(md)));
+  }
+};
+
+inline cluster_metadata to_cluster_metadata(protocol::metadata_response& m) {
+  cluster_metadata out;
+  out.cluster_id = m.cluster_id.value_or("");
+  out.controller_id = m.controller_id;
+  for (auto& b : m.brokers) out.brokers.push_back({b.node_id, std::move(b.host), b.port, std::move(b.rack)});
+  std::sort(out.brokers.begin(), out.brokers.end(), [](auto& a, auto& b) { return a.node_id < b.node_id; });
+  for (auto& t : m.topics) {
+    if (!t.name) continue;  // v10+ may identify topics by id only; we ask by name
+    topic_info ti{std::move(*t.name), t.error_code ? kafka_error(t.error_code) : std::error_code{}, t.is_internal, {}};
+    for (auto& p : t.partitions)
+      ti.partitions.push_back({p.partition_index, p.leader_id, std::move(p.replica_nodes), std::move(p.isr_nodes),
+                               p.error_code ? kafka_error(p.error_code) : std::error_code{}});
+    std::sort(ti.partitions.begin(), ti.partitions.end(), [](auto& a, auto& b) { return a.id < b.id; });
+    out.topics.push_back(std::move(ti));
+  }
+  std::sort(out.topics.begin(), out.topics.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  return out;
+}
+
+inline void producer_engine::fetch_metadata(std::vector<std::string> topics, metadata_completion done) {
+  auto f = std::make_shared<metadata_fetch>(ex_, std::move(topics), std::move(done), clock::now() + max_block_);
+  attempt_metadata_fetch(std::move(f));
+}
+
+inline void producer_engine::attempt_metadata_fetch(std::shared_ptr<metadata_fetch> f) {
+  if (closed_ || closing_) return f->finish(make_error_code(client_errc::producer_closed));
+  const auto now = clock::now();
+  if (now >= f->deadline) return f->finish(f->last_error);
+  auto retry_soon = [this, f](clock::duration after) {
+    f->timer.expires_at(std::min(f->deadline, clock::now() + after));
+    f->timer.async_wait([weak = weak_from_this(), f](boost::system::error_code) {
+      if (auto self = weak.lock()) self->attempt_metadata_fetch(f);
+      else f->finish(make_error_code(client_errc::producer_closed));
+    });
+  };
+  link* l = any_ready_link();
+  if (!l) {
+    // The producer's own metadata path connects to a broker when none is ready; look again shortly.
+    metadata_wanted_ = true;
+    wake();
+    return retry_soon(std::chrono::milliseconds(20));
+  }
+  const auto version = *l->versions.version(protocol::api_key::metadata);
+  protocol::metadata_request req;
+  if (!f->topics.empty() || version == 0) {  // v0 asks for every topic with an empty list, v1+ with null
+    req.topics.emplace();
+    for (const auto& t : f->topics) req.topics->emplace_back().name = t;
+  } else {
+    req.topics.reset();
+  }
+  req.allow_auto_topic_creation = false;  // looking must not create topics
+  protocol::byte_buffer frame;
+  const auto corr = next_correlation_id();
+  auto w = begin_request(frame, protocol::api_key::metadata, version, {corr, &cfg_.client_id});
+  req.encode(w, version);
+  end_request(w);
+  ++counters_.metadata_requests;
+  send_request(*l, std::move(frame), corr, true,
+               [this, f, version, retry_soon](link&, std::error_code ec, protocol::bytes_view response) {
+                 if (closed_) return f->finish(make_error_code(client_errc::producer_closed));
+                 if (ec) {  // that connection failed (now marked down): try again on another, until the deadline
+                   f->last_error = ec;
+                   return retry_soon(cfg_.retry_backoff);
+                 }
+                 protocol::metadata_response m;
+                 if (auto dec = decode_body(response, protocol::api_key::metadata, version, m)) return f->finish(dec);
+                 if (m.error_code) return f->finish(kafka_error(m.error_code));
+                 f->finish({}, to_cluster_metadata(m));
+               });
+}
+
 }  // namespace kafkio::detail
