@@ -9,8 +9,10 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -81,8 +83,15 @@ std::string describe_exit(int status) {
   return "ended";
 }
 
+std::uint64_t monotonic_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 struct worker_process {
   pid_t pid = 0;
+  bool killed_silent = false;          // killed for missing heartbeats; waiting for waitpid()
   clock::time_point started{};
   int quick_failures = 0;              // consecutive exits soon after a start: drives the backoff
   std::optional<clock::time_point> restart_at;
@@ -138,6 +147,7 @@ class master {
         }
         continue;
       }
+      check_heartbeats();
       const auto now = clock::now();
       for (std::size_t i = 0; i < workers_.size(); ++i) {
         if (workers_[i].restart_at && *workers_[i].restart_at <= now) {
@@ -152,11 +162,32 @@ class master {
   }
 
  private:
+  // gunicorn's --timeout: a worker whose event loop has not written its heartbeat for --worker-timeout is hung
+  // (stopped, spinning, blocked in a call that never returns) and serves nobody; kill it, and on_exit starts a new
+  // one. SIGKILL, because a hung process may not act on anything gentler (a stopped one cannot).
+  void check_heartbeats() {
+    const auto now = monotonic_ns();
+    const auto limit = static_cast<std::uint64_t>(o_.worker_timeout.count() * 1e9);
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      auto& w = workers_[i];
+      if (w.pid <= 0 || w.killed_silent) continue;
+      const auto beat = stats_.slot(static_cast<int>(i)).heartbeat_ns.load();
+      if (now < beat || now - beat <= limit) continue;
+      std::cerr << "kafkio-server: worker " << i << " (pid " << w.pid << ") has not answered for "
+                << static_cast<double>(now - beat) / 1e9 << " s (--worker-timeout " << o_.worker_timeout.count()
+                << " s): killing it\n";
+      ::kill(w.pid, SIGKILL);
+      w.killed_silent = true;
+      stats_.workers_killed_silent.fetch_add(1);
+    }
+  }
+
   void on_exit(pid_t pid, int status, bool stopping, bool& clean) {
     for (std::size_t i = 0; i < workers_.size(); ++i) {
       auto& w = workers_[i];
       if (w.pid != pid) continue;
       w.pid = 0;
+      w.killed_silent = false;
       stats_.slot(static_cast<int>(i)).pid.store(0);
       if (stopping) {
         const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -179,6 +210,7 @@ class master {
 
   void spawn(std::size_t i) {
     std::fflush(nullptr);  // no buffered output may be written twice
+    stats_.slot(static_cast<int>(i)).heartbeat_ns.store(monotonic_ns());  // the new worker starts with a fresh beat
     const pid_t master_pid = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
@@ -231,6 +263,20 @@ int run_master(const server_options& options) {
   sigaddset(&signals, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+
+  // Each connection is a descriptor: raise the soft limit as far as the hard one allows, and say so if
+  // --max-connections still cannot fit (the worker then meets EMFILE, sheds idle connections and backs off).
+  if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    if (lim.rlim_cur < lim.rlim_max) {
+      lim.rlim_cur = lim.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &lim);
+      ::getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    constexpr rlim_t reserve = 64;  // the producer's broker connections, the listener, logs
+    if (lim.rlim_cur != RLIM_INFINITY && options.max_connections + reserve > lim.rlim_cur)
+      std::cerr << "kafkio-server: note: the descriptor limit (" << lim.rlim_cur << ", ulimit -n) is below "
+                << "--max-connections " << options.max_connections << " + " << reserve << "\n";
+  }
 
   std::string error, bound;
   const int fd = bind_listener(options, error, bound);

@@ -81,6 +81,14 @@ const std::vector<flag>& flags() {
        [](server_options& o, std::string_view v) {
          return parse_bytes(v, o.max_header_bytes) ? "" : bad("max-header-bytes", v, "a byte count like 16K");
        }},
+      {"max-uri-bytes", "longest request target (path and query; default 8K); longer: 414",
+       [](server_options& o, std::string_view v) {
+         return parse_bytes(v, o.max_uri_bytes) ? "" : bad("max-uri-bytes", v, "a byte count like 8K");
+       }},
+      {"max-body-memory", "bytes of request bodies one worker reads at once (default 64M); beyond: 503",
+       [](server_options& o, std::string_view v) {
+         return parse_bytes(v, o.max_body_memory) ? "" : bad("max-body-memory", v, "a byte count like 64M");
+       }},
       {"max-records", "most records in one request (default 10000); more: 422",
        [](server_options& o, std::string_view v) {
          return parse_int<std::size_t>(v, o.max_records_per_request, 1, 10000000)
@@ -117,6 +125,17 @@ const std::vector<flag>& flags() {
        [](server_options& o, std::string_view v) {
          return parse_seconds(v, o.graceful_timeout) ? "" : bad("graceful-timeout", v, "seconds > 0");
        }},
+      {"worker-timeout", "seconds a worker's event loop may stay silent before the master replaces it (default 30)",
+       [](server_options& o, std::string_view v) {
+         // At least 1 s: the heartbeat is written every 250 ms and checked every second.
+         return parse_seconds(v, o.worker_timeout) && o.worker_timeout.count() >= 1
+                    ? ""
+                    : bad("worker-timeout", v, "seconds >= 1");
+       }},
+      {"unready-after", "seconds without any broker connection after which /readyz answers 503 (default 5)",
+       [](server_options& o, std::string_view v) {
+         return parse_seconds(v, o.unready_after) ? "" : bad("unready-after", v, "seconds > 0");
+       }},
       {"retry-after", "seconds in the Retry-After header of 429 answers (default 1)",
        [](server_options& o, std::string_view v) {
          return parse_int(v, o.retry_after_seconds, 0, 3600) ? "" : bad("retry-after", v, "an integer in [0, 3600]");
@@ -134,14 +153,18 @@ std::string env_name(std::string_view flag_name) {
 }  // namespace
 
 bool parse_listen_address(std::string_view text, std::string& host, std::uint16_t& port) {
-  auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  std::string_view h = text.substr(0, colon);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  std::uint16_t p = 0;
-  if (!parse_int<std::uint16_t>(text.substr(colon + 1), p, 0, 65535)) return false;
-  host = h.empty() ? "0.0.0.0" : std::string(h);
-  port = p;
+  // ":8082" listens on every interface; otherwise host:port as in bootstrap.servers, port 0 meaning any free one.
+  if (!text.empty() && text.front() == ':') {
+    std::uint16_t p = 0;
+    if (!parse_int<std::uint16_t>(text.substr(1), p, 0, 65535)) return false;
+    host = "0.0.0.0";
+    port = p;
+    return true;
+  }
+  auto address = kafkio::parse_broker_address(text, 0);
+  if (!address) return false;
+  host = address->host;
+  port = address->port;
   return true;
 }
 
@@ -157,8 +180,10 @@ std::string usage_text() {
   std::string u =
       "usage: kafkio-server [--bootstrap HOST:PORT,...] [--listen HOST:PORT] [--workers N] [-X PROPERTY=VALUE]...\n"
       "                     [limits and timeouts below] [-v]\n\n"
-      "An HTTP gateway to Kafka with Confluent REST Proxy v2 / Strimzi bridge produce endpoints:\n"
-      "  POST /topics/{topic}  POST /topics/{topic}/partitions/{p}  GET /healthz /readyz /metrics\n\n"
+      "An HTTP gateway to Kafka speaking Confluent REST Proxy v2 and v3 (and the Strimzi bridge's produce):\n"
+      "  POST /topics/{topic}[/partitions/{p}]  POST /v3/clusters/{c}/topics/{topic}/records\n"
+      "  GET /topics[/{topic}[/partitions[/{p}]]]  GET /v3/clusters[/{c}[/brokers|/topics[/{topic}[/partitions...]]]]\n"
+      "  GET /healthz /readyz /metrics /openapi.json   (docs/server.md)\n\n"
       "Options (each also read from the environment variable shown; a flag overrides it):\n";
   for (const auto& f : flags())
     u += "  --" + std::string(f.name) + " V\n      " + std::string(f.help) + "  [" + env_name(f.name) + "]\n";

@@ -26,6 +26,8 @@ struct server_options {
   // Limits (per worker unless noted).
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_uri_bytes = 8 * 1024;             // request target; longer: 414
+  std::size_t max_body_memory = 64 * 1024 * 1024;   // bytes of request bodies a worker holds at once; beyond: 503
   std::size_t max_records_per_request = 10000;
   std::size_t max_connections = 1024;
   int listen_backlog = 1024;  // the kernel's accept queue (shared by all workers)
@@ -37,6 +39,8 @@ struct server_options {
   seconds write_timeout{30};     // writing one response (slow readers)
   seconds graceful_timeout{30};  // shutdown: requests in flight and the producer's flush must end within this
   int retry_after_seconds = 1;   // Retry-After of 429 answers
+  seconds worker_timeout{30};    // a worker whose event loop has not run for this long is killed and replaced
+  seconds unready_after{5};      // /readyz: 503 once the producer has had no broker connection for this long
 
   // Restart backoff of crashed workers.
   seconds restart_backoff_min{0.1};

@@ -1,6 +1,7 @@
 #include "produce_request.hpp"
 
 #include "base64.hpp"
+#include "json_exact.hpp"
 
 #include <boost/json.hpp>
 
@@ -39,13 +40,8 @@ request_error unprocessable(std::string message) { return {422, 422, std::move(m
 
 // An int32 partition from a JSON number (REST Proxy accepts only integers; 1.0 is refused like Jackson does).
 std::optional<std::int32_t> json_partition(const json::value& v) {
-  if (v.is_int64()) {
-    auto i = v.get_int64();
-    if (i >= 0 && i <= std::numeric_limits<std::int32_t>::max()) return static_cast<std::int32_t>(i);
-  } else if (v.is_uint64()) {
-    auto u = v.get_uint64();
-    if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return static_cast<std::int32_t>(u);
-  }
+  auto p = json_exact::to_integer<std::int32_t>(v);
+  if (p && *p >= 0) return p;
   return std::nullopt;
 }
 
@@ -58,14 +54,17 @@ std::optional<request_error> embedded_bytes(const json::value& v, embedded_forma
   }
   auto where = "records[" + std::to_string(index) + "]." + std::string(what);
   switch (f) {
-    case embedded_format::json: out = json::serialize(v); return std::nullopt;
-    case embedded_format::text:
-      if (!v.is_string()) return unprocessable(where + " must be a string (text format)");
-      out = std::string(v.get_string());
+    case embedded_format::json: out = json_exact::serialize(v); return std::nullopt;  // numbers as sent
+    case embedded_format::text: {
+      const auto* str = json_exact::if_string(v);
+      if (!str) return unprocessable(where + " must be a string (text format)");
+      out = std::string(*str);
       return std::nullopt;
+    }
     case embedded_format::binary: {
-      if (!v.is_string()) return unprocessable(where + " must be a base64 string (binary format)");
-      auto decoded = base64_decode(v.get_string());
+      const auto* str = json_exact::if_string(v);
+      if (!str) return unprocessable(where + " must be a base64 string (binary format)");
+      auto decoded = base64_decode(*str);
       if (!decoded) return unprocessable(where + " is not valid base64");
       out = std::move(*decoded);
       return std::nullopt;
@@ -85,11 +84,13 @@ std::optional<request_error> parse_headers(const json::value& v, std::size_t ind
     // REST Proxy v3 and the brief say "name"; the Strimzi bridge says "key". Accept either.
     const json::value* name = o.if_contains("name");
     if (!name) name = o.if_contains("key");
-    if (!name || !name->is_string()) return unprocessable(where + ": every header needs a string \"name\"");
-    owned_header oh{std::string(name->get_string()), std::nullopt};
+    const auto* name_str = name ? json_exact::if_string(*name) : nullptr;
+    if (!name_str) return unprocessable(where + ": every header needs a string \"name\"");
+    owned_header oh{std::string(*name_str), std::nullopt};
     if (const auto* val = o.if_contains("value"); val && !val->is_null()) {
-      if (!val->is_string()) return unprocessable(where + ": a header value must be a base64 string or null");
-      auto decoded = base64_decode(val->get_string());
+      const auto* val_str = json_exact::if_string(*val);
+      if (!val_str) return unprocessable(where + ": a header value must be a base64 string or null");
+      auto decoded = base64_decode(*val_str);
       if (!decoded) return unprocessable(where + ": header '" + oh.name + "' value is not valid base64");
       oh.value = std::move(*decoded);
     }
@@ -107,6 +108,7 @@ std::optional<embedded_format> format_for_content_type(std::string_view content_
   if (type == "application/vnd.kafka.binary.v2+json") return embedded_format::binary;
   if (type == "application/vnd.kafka.text.v2+json") return embedded_format::text;  // Strimzi bridge
   if (type == "application/octet-stream") return embedded_format::raw;
+  if (type == "application/vnd.kafka.v2+json") return embedded_format::binary;  // REST Proxy's default format
   return std::nullopt;
 }
 
@@ -135,35 +137,112 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
   return out;
 }
 
+bool legal_topic_name(std::string_view t) noexcept {
+  if (t.empty() || t.size() > 249 || t == "." || t == "..") return false;
+  for (char c : t)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+  return true;
+}
+
 route match_route(std::string_view path) {
   route r;
   if (path == "/healthz") r.what = route::kind::healthz;
   else if (path == "/readyz") r.what = route::kind::readyz;
   else if (path == "/metrics") r.what = route::kind::metrics;
-  if (r.what != route::kind::not_found) return r;
+  else if (path == "/openapi.json") r.what = route::kind::openapi;
+  if (r.what != route::kind::not_found || path.empty() || path[0] != '/') return r;
 
-  constexpr std::string_view prefix = "/topics/";
-  if (path.substr(0, prefix.size()) != prefix) return r;
-  path.remove_prefix(prefix.size());
-  auto slash = path.find('/');
-  auto topic = percent_decode(path.substr(0, slash), false);
-  if (!topic || topic->empty()) return r;
-  if (slash == std::string_view::npos) {
-    r.what = route::kind::produce;
-    r.topic = std::move(*topic);
-    return r;
+  // Segments, percent-decoded; an empty one (a doubled or trailing slash) or a bad escape matches nothing.
+  std::vector<std::string> seg;
+  for (std::string_view rest = path.substr(1);;) {
+    auto slash = rest.find('/');
+    auto decoded = percent_decode(rest.substr(0, slash), false);
+    if (!decoded || decoded->empty()) return r;
+    seg.push_back(std::move(*decoded));
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
   }
-  auto rest = path.substr(slash);
-  constexpr std::string_view partitions = "/partitions/";
-  if (rest.substr(0, partitions.size()) != partitions) return r;
-  rest.remove_prefix(partitions.size());
-  if (rest.empty() || rest.find('/') != std::string_view::npos) return r;
-  r.what = route::kind::produce;
-  r.topic = std::move(*topic);
-  auto p = to_int<std::int32_t>(rest);
-  if (!p || *p < 0) r.bad_partition = true;
-  else r.partition = *p;
+  auto set_partition = [&](const std::string& p) {
+    auto n = to_int<std::int32_t>(p);
+    if (!n || *n < 0) r.bad_partition = true;
+    else r.partition = *n;
+  };
+  // The part after .../topics: {t}, {t}/partitions, {t}/partitions/{p}, and for v3 {t}/records.
+  auto match_topic_part = [&](std::size_t i) {
+    const std::size_t n = seg.size() - i;
+    if (n == 0) return void(r.what = route::kind::topics);
+    r.topic = seg[i];
+    if (n == 1) return void(r.what = route::kind::topic);
+    if (n == 2 && seg[i + 1] == "records" && r.v3) return void(r.what = route::kind::records);
+    if (seg[i + 1] != "partitions" || n > 3) return;
+    if (n == 2) return void(r.what = route::kind::partitions);
+    r.what = route::kind::partition;
+    set_partition(seg[i + 2]);
+  };
+  if (seg[0] == "topics") {
+    match_topic_part(1);
+  } else if (seg[0] == "brokers" && seg.size() == 1) {
+    r.what = route::kind::brokers;
+  } else if (seg[0] == "v3" && seg.size() >= 2 && seg[1] == "clusters") {
+    r.v3 = true;
+    if (seg.size() == 2) return r.what = route::kind::clusters, r;
+    r.cluster_id = seg[2];
+    if (seg.size() == 3) return r.what = route::kind::cluster, r;
+    if (seg[3] == "brokers" && seg.size() == 4) return r.what = route::kind::brokers, r;
+    if (seg[3] == "topics") match_topic_part(4);
+  }
+  if (r.what == route::kind::not_found) r = route{};
   return r;
+}
+
+std::string_view allowed_methods(const route& r) {
+  if (r.what == route::kind::records) return "POST";
+  if (!r.v3 && (r.what == route::kind::topic || r.what == route::kind::partition)) return "POST, GET, HEAD";
+  return "GET, HEAD";
+}
+
+bool is_produce(const route& r, bool is_post) {
+  return r.what == route::kind::records ||
+         (is_post && !r.v3 && (r.what == route::kind::topic || r.what == route::kind::partition));
+}
+
+std::optional<std::string_view> negotiate(std::string_view accept, const std::vector<std::string_view>& offered) {
+  if (offered.empty()) return std::nullopt;
+  if (trim(accept).empty()) return offered.front();
+  // The best (q, then specificity) of the client's ranges that matches each offer; then the offer with the best q.
+  std::optional<std::string_view> chosen;
+  double chosen_q = 0;
+  for (auto offer : offered) {
+    double best_q = -1;
+    int best_specificity = -1;
+    for (std::string_view rest = accept; !rest.empty();) {
+      auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      auto semi = item.find(';');
+      auto range = lower(trim(item.substr(0, semi)));
+      double q = 1;
+      for (auto params = semi == std::string_view::npos ? std::string_view{} : item.substr(semi + 1); !params.empty();) {
+        auto next = params.find(';');
+        auto param = trim(params.substr(0, next));
+        params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
+        if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+          double v = 0;
+          auto [p, ec] = std::from_chars(param.data() + 2, param.data() + param.size(), v);
+          q = ec == std::errc{} ? std::clamp(v, 0.0, 1.0) : 0;
+        }
+      }
+      int specificity = -1;
+      if (range == "*/*") specificity = 0;
+      else if (range.size() > 2 && range.substr(range.size() - 2) == "/*" &&
+               offer.substr(0, range.size() - 1) == std::string_view(range).substr(0, range.size() - 1))
+        specificity = 1;
+      else if (range == offer) specificity = 2;
+      if (specificity > best_specificity) best_specificity = specificity, best_q = q;
+    }
+    if (best_specificity >= 0 && best_q > chosen_q) chosen = offer, chosen_q = best_q;
+  }
+  return chosen;
 }
 
 std::optional<request_error> parse_query(std::string_view query, produce_query& out) {
@@ -194,14 +273,16 @@ std::optional<request_error> parse_query(std::string_view query, produce_query& 
 
 parsed_records parse_records(std::string_view body, embedded_format format, const parse_limits& limits) {
   parsed_records out;
-  boost::system::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 64;
-  json::value doc = json::parse(body, ec, {}, opts);
-  if (ec) {
-    out.error = request_error{400, 400, "malformed JSON: " + ec.message()};
+  auto parsed = json_exact::parse(body, 64);
+  if (parsed.non_finite) {
+    out.error = unprocessable("a number is beyond the range of a double (such as 1e400): no JSON reader could use it");
     return out;
   }
+  if (parsed.ec) {
+    out.error = request_error{400, 400, "malformed JSON: " + parsed.ec.message()};
+    return out;
+  }
+  const json::value& doc = parsed.value;
   const json::object* root = doc.if_object();
   const json::value* records = root ? root->if_contains("records") : nullptr;
   if (!records || !records->is_array()) {
@@ -240,11 +321,12 @@ parsed_records parse_records(std::string_view body, embedded_format format, cons
       }
     }
     if (const auto* ts = rec->if_contains("timestamp"); ts && !ts->is_null()) {
-      if (!ts->is_int64() || ts->get_int64() < 0) {
+      auto ms = json_exact::to_integer<std::int64_t>(*ts);
+      if (!ms || *ms < 0) {
         out.error = unprocessable("records[" + std::to_string(i) + "].timestamp must be milliseconds since 1970");
         return out;
       }
-      r.timestamp_ms = ts->get_int64();
+      r.timestamp_ms = *ms;
     }
     if (const auto* h = rec->if_contains("headers")) {
       if (auto err = parse_headers(*h, i, r.headers)) {
@@ -258,9 +340,9 @@ parsed_records parse_records(std::string_view body, embedded_format format, cons
 }
 
 std::size_t record_charge(const owned_record& r) noexcept {
-  std::size_t n = 32 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
-  for (const auto& h : r.headers) n += 8 + h.name.size() + (h.value ? h.value->size() : 0);
-  return n;
+  std::size_t header_bytes = 0;
+  for (const auto& h : r.headers) header_bytes += h.name.size() + (h.value ? h.value->size() : 0);
+  return kafkio::buffer_charge(r.key ? r.key->size() : 0, r.value ? r.value->size() : 0, r.headers.size(), header_bytes);
 }
 
 }  // namespace kafkio_server

@@ -3,6 +3,8 @@
 // every failure is a request_error with the HTTP status and REST Proxy error code to answer with.
 #pragma once
 
+#include <kafkio/record.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,7 +18,13 @@ namespace kafkio_server {
 enum class embedded_format { json, binary, text, raw };
 
 // nullopt for a Content-Type we do not accept (the caller answers 415). Parameters (charset) and case are ignored.
+// application/vnd.kafka.v2+json without an embedded format is binary, as REST Proxy takes it.
 std::optional<embedded_format> format_for_content_type(std::string_view content_type);
+
+// The response type an Accept header allows (RFC 9110 §12.5.1: media ranges with q-values, q=0 excluded), chosen
+// among `offered` in order of the client's preference, then of ours; nullopt if it allows none (406). A missing or
+// empty Accept allows anything.
+std::optional<std::string_view> negotiate(std::string_view accept, const std::vector<std::string_view>& offered);
 
 struct request_error {
   unsigned status = 400;   // HTTP status
@@ -24,14 +32,36 @@ struct request_error {
   std::string message;
 };
 
-// A route of the API, from the request target's path (percent-decoded).
+// A route of the API, from the request target's path (each segment percent-decoded).
+//   v2 (REST Proxy v2):  /topics  /topics/{t}  /topics/{t}/partitions  /topics/{t}/partitions/{p}  /brokers
+//   v3 (REST Proxy v3):  /v3/clusters  /v3/clusters/{c}  /v3/clusters/{c}/brokers  /v3/clusters/{c}/topics
+//                        /v3/clusters/{c}/topics/{t}  .../topics/{t}/partitions  .../partitions/{p}
+//                        .../topics/{t}/records
+//   and /healthz /readyz /metrics /openapi.json
 struct route {
-  enum class kind { not_found, produce, healthz, readyz, metrics } what = kind::not_found;
-  std::string topic;                    // produce
-  std::optional<std::int32_t> partition;  // produce: /topics/{t}/partitions/{p}
-  bool bad_partition = false;           // /partitions/{p} with p not a non-negative int32
+  enum class kind {
+    not_found, healthz, readyz, metrics, openapi,
+    topics, topic, partitions, partition,  // v2 topic and partition also take POST: produce
+    records,                               // v3 POST: produce
+    clusters, cluster,                     // v3 only
+    brokers,
+  } what = kind::not_found;
+  bool v3 = false;
+  std::string cluster_id;                   // v3
+  std::string topic;
+  std::optional<std::int32_t> partition;    // .../partitions/{p}
+  bool bad_partition = false;               // .../partitions/{p} with p not a non-negative int32
 };
 route match_route(std::string_view path);
+
+// The methods a route answers (GET routes answer HEAD too); the first one is what Allow lists first.
+std::string_view allowed_methods(const route& r);
+// POST /topics/{t}, POST /topics/{t}/partitions/{p} (v2) and POST .../records (v3).
+bool is_produce(const route& r, bool is_post);
+
+// Kafka's rule (org.apache.kafka.common.internals.Topic): 1 to 249 of [a-zA-Z0-9._-], not "." or "..". The broker
+// would refuse another name only after the producer waited max.block.ms for its metadata; the server answers now.
+bool legal_topic_name(std::string_view topic) noexcept;
 
 // Percent-decoding (and '+' as space in query strings). nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
@@ -72,8 +102,8 @@ struct parsed_records {
 // Malformed JSON is 400; well-formed JSON of the wrong shape (no records, a bad field, bad base64) is 422.
 parsed_records parse_records(std::string_view body, embedded_format format, const parse_limits& limits);
 
-// What the producer charges against buffer.memory for a record (kafkio's formula: 32 bytes of overhead plus key,
-// value and headers); the server uses it to refuse a request up front (429) rather than half-accept it.
+// What the producer charges against buffer.memory for the record (kafkio::buffer_charge); the server uses it to
+// refuse a request up front (429) rather than half-accept it.
 std::size_t record_charge(const owned_record& r) noexcept;
 
 }  // namespace kafkio_server

@@ -155,6 +155,10 @@ std::string render_prometheus(const shared_stats& s) {
        &worker_slot::connections_accepted},
       {"kafkio_server_connections_timed_out_total", "counter", "Connections closed by an idle, header, body or write timeout.",
        &worker_slot::connections_timed_out},
+      {"kafkio_server_connections_shed_total", "counter",
+       "Idle connections closed to make room for new ones at --max-connections.", &worker_slot::connections_shed},
+      {"kafkio_server_bodies_refused_total", "counter",
+       "Requests refused with 503 because --max-body-memory was in use.", &worker_slot::bodies_refused},
       {"kafkio_server_connections_open", "gauge", "Open client connections.", &worker_slot::connections_open},
       {"kafkio_server_requests_in_flight", "gauge", "Requests read but not yet answered.",
        &worker_slot::requests_in_flight},
@@ -165,6 +169,9 @@ std::string render_prometheus(const shared_stats& s) {
   }
   w.family("kafkio_server_worker_restarts_total", "counter", "Workers the master started again after they exited.");
   w.sample("kafkio_server_worker_restarts_total", s.worker_restarts.load(r));
+  w.family("kafkio_server_workers_killed_total", "counter",
+           "Workers the master killed because their event loop missed heartbeats for --worker-timeout.");
+  w.sample("kafkio_server_workers_killed_total", s.workers_killed_silent.load(r));
   w.family("kafkio_server_workers", "gauge", "Configured worker processes.");
   w.sample("kafkio_server_workers", static_cast<std::uint64_t>(workers));
 

@@ -41,6 +41,11 @@ struct worker_slot {
   counter records_rejected{0};   // refused before the producer (429: buffer full)
   counter connections_accepted{0};
   counter connections_timed_out{0};
+  counter connections_shed{0};   // idle connections closed to make room at --max-connections
+  counter bodies_refused{0};     // requests refused with 503 because --max-body-memory was in use
+  // Written by the worker's event loop every 250 ms (CLOCK_MONOTONIC nanoseconds, the same clock in every
+  // process); the master replaces a worker whose heartbeat is older than --worker-timeout.
+  counter heartbeat_ns{0};
   // Gauges.
   counter connections_open{0}, requests_in_flight{0}, ready{0};
 
@@ -57,6 +62,7 @@ struct worker_slot {
 
 struct shared_stats {
   counter worker_restarts{0};
+  counter workers_killed_silent{0};  // killed by the master after --worker-timeout without a heartbeat
   std::atomic<std::int32_t> worker_count{0};
   std::atomic<std::int32_t> master_pid{0};
   worker_slot* slots = nullptr;  // worker_count entries, in the same mapping

@@ -50,16 +50,20 @@ asio::awaitable<void> accept_loop(worker_context& ctx, asio::ip::tcp::acceptor& 
   asio::steady_timer pause(ex);
   auto last_error_log = clock::time_point{};
   while (!ctx.stopping) {
-    // The connection cap: stop accepting (the kernel's backlog and the other workers take the load) until a
-    // session ends. Connections are never accepted only to be dropped.
-    if (ctx.connections >= ctx.options.max_connections) {
+    // The connection cap. Idle connections (waiting for a first or next request) make room for new ones, oldest
+    // first: otherwise a few idle sockets per worker take the server off the air (and /healthz with it). Only
+    // when every connection is busy with a request does the worker stop accepting (the kernel's backlog and the
+    // other workers take the load) until a session ends. Connections are never accepted only to be dropped.
+    if (ctx.connections >= ctx.options.max_connections && !ctx.has_idle_session()) {
       co_await wait_for_session_change(ctx);
       continue;
     }
     auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
     if (ctx.stopping || ec == asio::error::operation_aborted) break;
     if (ec) {
-      // EMFILE/ENFILE/ENOBUFS: back off instead of spinning; the pending connection stays in the backlog.
+      // EMFILE/ENFILE/ENOBUFS: make room if an idle connection holds a descriptor, and back off instead of
+      // spinning; the pending connection stays in the backlog.
+      ctx.shed_oldest_idle();
       if (clock::now() - last_error_log > std::chrono::seconds(1)) {
         std::cerr << prefix(ctx.index) << "accept: " << ec.message() << "\n";
         last_error_log = clock::now();
@@ -69,6 +73,11 @@ asio::awaitable<void> accept_loop(worker_context& ctx, asio::ip::tcp::acceptor& 
       continue;
     }
     ctx.stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    // At the cap, shed an idle connection for it (it closes on its next turn). If none is idle any more (they
+    // became busy since the check above), hold this one unserved, as the backlog would, until one is.
+    while (!ctx.stopping && ctx.connections >= ctx.options.max_connections && !ctx.shed_oldest_idle())
+      co_await wait_for_session_change(ctx);
+    if (ctx.stopping) break;
     ++ctx.connections;  // now: the session registers itself only when it first runs
     boost::system::error_code ignored;
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
@@ -76,10 +85,19 @@ asio::awaitable<void> accept_loop(worker_context& ctx, asio::ip::tcp::acceptor& 
   }
 }
 
+std::uint64_t monotonic_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// Every 250 ms: the heartbeat the master watches (a loop that stops turning, however it hangs, stops writing it),
+// and once a second the producer's figures for /metrics.
 asio::awaitable<void> publish_metrics_loop(worker_context& ctx, asio::steady_timer& timer) {
-  for (;;) {
-    ctx.publish_producer_metrics();
-    timer.expires_after(std::chrono::seconds(1));
+  for (int tick = 0;; ++tick) {
+    ctx.stats.heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
+    if (tick % 4 == 0) ctx.publish_producer_metrics();
+    timer.expires_after(std::chrono::milliseconds(250));
     auto [ec] = co_await timer.async_wait(use_tuple);
     if (ec) co_return;
   }
@@ -101,9 +119,16 @@ asio::awaitable<void> warm_up_producer(worker_context& ctx) {
   }
 }
 
+// Closes connections waiting for a request, except those whose next request has already arrived (bytes in the
+// kernel): those are read and answered, with Connection: close.
 void close_idle_sessions(worker_context& ctx, bool including_fresh) {
-  for (auto& s : ctx.sessions)
-    if (s.idle && (including_fresh || s.served > 0)) s.stream->cancel();
+  for (auto& s : ctx.sessions) {
+    if (!s.idle || s.closing || !(including_fresh || s.served > 0)) continue;
+    boost::system::error_code ec;
+    if (s.stream->socket().available(ec) > 0) continue;
+    s.closing = true;
+    s.stream->cancel();
+  }
 }
 
 struct shutdown_parts {
@@ -205,6 +230,7 @@ int run_worker(const server_options& options, const kafkio::config_result& produ
   const bool verbose = options.verbose;
 
   auto& slot = stats.slot(index);
+  slot.heartbeat_ns.store(monotonic_ns());
   slot.pid.store(::getpid());
   slot.starts.fetch_add(1);
   slot.connections_open.store(0);  // gauges a crashed predecessor may have left behind

@@ -158,20 +158,58 @@ class client {
     http::write(socket_, req);
     return read_response();
   }
+  // Any request, as built by the caller (Host and keep-alive are the caller's business here).
+  response send(http::request<http::string_body> req) {
+    req.prepare_payload();
+    http::write(socket_, req);
+    return read_response(req.method() == http::verb::head);
+  }
   response post(const std::string& target, const std::string& content_type, const std::string& body) {
     return request(http::verb::post, target, content_type, body);
   }
   response get(const std::string& target) { return request(http::verb::get, target); }
-  response read_response() {
-    http::response<http::string_body> res;
+  // `head`: the answer to a HEAD request, whose Content-Length announces a body that is not sent.
+  response read_response(bool head = false) {
+    http::response_parser<http::string_body> parser;
+    parser.skip(head);
     boost::system::error_code ec = asio::error::would_block;
-    http::async_read(socket_, buffer_, res, [&](boost::system::error_code e, std::size_t) { ec = e; });
+    http::async_read(socket_, buffer_, parser, [&](boost::system::error_code e, std::size_t) { ec = e; });
     run_with_deadline(ec);
     if (ec) throw boost::system::system_error(ec);
+    const auto& res = parser.get();
     return {res.result_int(), res.body(), std::string(res[http::field::content_type]),
             std::string(res[http::field::retry_after]), std::string(res[http::field::connection])};
   }
   void send_raw(std::string_view bytes) { asio::write(socket_, asio::buffer(bytes.data(), bytes.size())); }
+  // Half-closes: the server reads EOF after what was sent, and can still answer.
+  void shutdown_send() {
+    boost::system::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+  // Everything the server sends until it closes the connection or `within` passes; `closed` says which.
+  std::string read_until_close(std::chrono::milliseconds within, bool* closed = nullptr, bool first_only = false) {
+    std::string out(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    buffer_.consume(buffer_.size());
+    const auto saved = timeout_;
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    bool eof = false;
+    char buf[16384];
+    for (auto now = std::chrono::steady_clock::now(); now < deadline; now = std::chrono::steady_clock::now()) {
+      timeout_ = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) + 1ms;
+      boost::system::error_code ec = asio::error::would_block;
+      std::size_t n = 0;
+      socket_.async_read_some(asio::buffer(buf), [&](boost::system::error_code e, std::size_t k) { ec = e, n = k; });
+      run_with_deadline(ec);
+      out.append(buf, n);
+      if (ec == asio::error::eof || ec == asio::error::connection_reset) eof = true;
+      if (ec || first_only) break;
+    }
+    timeout_ = saved;
+    if (closed) *closed = eof;
+    return out;
+  }
+  // The first bytes the server sends within `within`; empty if none (for "nothing was sent" checks).
+  std::string read_available(std::chrono::milliseconds within) { return read_until_close(within, nullptr, true); }
   // True if the server closed the connection (EOF) before `within`; reads and discards anything it sends.
   bool closed_by_server(std::chrono::milliseconds within) {
     const auto saved = timeout_;
@@ -307,6 +345,52 @@ class server_process {
   std::string log_path_;
   std::optional<int> exit_code_;
 };
+
+// The HTTP responses in raw bytes read from a connection, in order (a response to HEAD must be the last one: its
+// Content-Length announces no body). Stops at the first incomplete or malformed one.
+struct raw_response {
+  unsigned status = 0;
+  std::string body;
+  http::fields headers;
+};
+inline std::vector<raw_response> parse_responses(std::string_view raw, bool last_is_head = false) {
+  std::vector<raw_response> out;
+  while (!raw.empty()) {
+    http::response_parser<http::string_body> p;
+    p.eager(true);
+    const bool head = last_is_head && raw.find("HTTP/", 1) == std::string_view::npos;
+    p.skip(head);
+    boost::system::error_code ec;
+    std::size_t used = 0;
+    while (!p.is_done() && !ec) {
+      const std::size_t n = p.put(asio::buffer(raw.data() + used, raw.size() - used), ec);
+      used += n;
+      if (ec == http::error::need_more) {
+        ec = {};
+        if (used == raw.size() || n == 0) {
+          p.put_eof(ec);  // a body delimited by the close, or a truncated response
+          break;
+        }
+      }
+    }
+    if (ec || !p.is_done()) break;
+    raw_response r;
+    r.status = p.get().result_int();
+    r.body = p.get().body();
+    for (const auto& f : p.get()) r.headers.insert(f.name_string(), f.value());
+    out.push_back(std::move(r));
+    raw.remove_prefix(used);
+  }
+  return out;
+}
+
+// VmRSS of a process in KiB, from /proc/<pid>/status; -1 if it is gone.
+inline long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
 
 // The value of an unlabelled sample (or one with the exact labels given) in Prometheus text; -1 if absent.
 inline double metric(const std::string& text, const std::string& name_and_labels) {

@@ -161,19 +161,45 @@ TEST(ServerLifecycle, SlowClientsAreCutOff) {
   EXPECT_EQ(kt::metric(m.body, "kafkio_server_http_responses_total{code=\"200\"}"), 1);  // only the keep-alive one
 }
 
-TEST(ServerLifecycle, ConnectionCapHolds) {
+TEST(ServerLifecycle, ConnectionCapShedsIdleConnectionsAndHoldsForBusyOnes) {
+  auto topic = kt::unique_topic("cap");
   kt::server_process server({"--workers", "1", "--max-connections", "2"});
-  std::optional<kt::client> c1(std::in_place, server.port());
-  kt::client c2(server.port());
-  ASSERT_EQ(c1->get("/healthz").status, 200u);
-  ASSERT_EQ(c2.get("/healthz").status, 200u);
-  kt::client c3(server.port(), 700ms);  // the kernel's backlog takes it, the worker does not
+  {  // Both slots idle (keep-alive after a request): a third connection is served, the oldest idle one closed.
+    kt::client c1(server.port());
+    ASSERT_EQ(c1.get("/healthz").status, 200u);
+    kt::client c2(server.port());
+    ASSERT_EQ(c2.get("/healthz").status, 200u);
+    kt::client c3(server.port(), 3000ms);
+    EXPECT_EQ(c3.get("/healthz").status, 200u) << "idle connections kept a new one out";
+    EXPECT_TRUE(c1.closed_by_server(2000ms)) << "the oldest idle connection was not the one closed";
+    EXPECT_EQ(c2.get("/healthz").status, 200u);
+  }
+  // Both slots busy (a request whose body is still coming): the worker stops accepting; the kernel's backlog
+  // holds the third connection until a slot is free.
+  for (auto deadline = clock_type::now() + 5s; clock_type::now() < deadline;) {
+    auto m = kt::client(server.port()).get("/metrics").body;  // wait until the connections above are gone
+    if (kt::metric(m, "kafkio_server_connections_open") <= 1) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  const std::string body = R"({"records":[{"value":"busy"}]})";
+  const std::string head = "POST /topics/" + topic + " HTTP/1.1\r\nHost: x\r\nContent-Type: " +
+                           "application/vnd.kafka.json.v2+json\r\nContent-Length: " + std::to_string(body.size()) +
+                           "\r\n\r\n";
+  kt::client b1(server.port());
+  kt::client b2(server.port());
+  b1.send_raw(head + body.substr(0, 5));
+  b2.send_raw(head + body.substr(0, 5));
+  std::this_thread::sleep_for(200ms);
+  kt::client c3(server.port(), 700ms);
   c3.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_THROW(c3.read_response(), std::exception) << "a third connection was served";
-  // Free a slot: the waiting connection is accepted and gets its answer.
-  c1.reset();
+  EXPECT_THROW(c3.read_response(), std::exception) << "a third connection was served while both were busy";
+  // b1's request completes and it turns idle: now it is shed for the waiting connection.
+  b1.send_raw(body.substr(5));
+  EXPECT_EQ(b1.read_response().status, 200u);
   c3.set_timeout(5000ms);
   EXPECT_EQ(c3.read_response().status, 200u) << "the freed slot was not used";
+  b2.send_raw(body.substr(5));
+  EXPECT_EQ(b2.read_response().status, 200u);
 }
 
 TEST(ServerLifecycle, FullProducerBufferAnswers429) {

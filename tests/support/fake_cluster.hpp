@@ -325,7 +325,8 @@ class fake_cluster {
         t.error_code = e->second;
         continue;
       }
-      if (!topics_.count(name) && opts_.auto_create && !name.empty()) create_topic(name, opts_.default_partitions);
+      if (!topics_.count(name) && opts_.auto_create && req.allow_auto_topic_creation && !name.empty())
+        create_topic(name, opts_.default_partitions);
       auto it = topics_.find(name);
       if (it == topics_.end()) {
         t.error_code = 3;  // UNKNOWN_TOPIC_OR_PARTITION

@@ -14,6 +14,7 @@
 // for broker errors, client_category() for ours). With idempotence (the default) retries never duplicate.
 #pragma once
 
+#include <kafkio/cluster_metadata.hpp>
 #include <kafkio/detail/producer_driver.hpp>
 #include <kafkio/metrics.hpp>
 #include <kafkio/producer_config.hpp>
@@ -72,6 +73,15 @@ class producer {
   // it; it is a warm-up and a readiness probe (a server can report ready once it completed).
   template <class CompletionToken>
   auto async_connect(CompletionToken&& token);
+
+  // Asks the cluster about `topics` (empty: every topic): brokers, controller, cluster id, and per topic its
+  // partitions with leader, replicas and in-sync replicas, or its error (unknown_topic_or_partition for a topic that
+  // does not exist; the request never creates topics). Completes with (error_code, cluster_metadata) once a broker
+  // answered, or with the last failure after max.block.ms (client_errc::broker_connection_failed if no broker
+  // could be reached), or with client_errc::producer_closed if the producer closes or is destroyed first. Each try
+  // is bounded by request.timeout.ms.
+  template <class CompletionToken>
+  auto async_fetch_metadata(std::vector<std::string> topics, CompletionToken&& token);
 
   // Flushes, then closes the connections. Later sends complete with client_errc::producer_closed.
   template <class CompletionToken>

@@ -59,8 +59,9 @@ struct broker_address {
   std::uint16_t port = 0;
   bool operator==(const broker_address&) const = default;
 };
-// nullopt unless `entry` is host:port with a non-empty host and a port in 1..65535.
-std::optional<broker_address> parse_broker_address(std::string_view entry);
+// nullopt unless `entry` is host:port with a non-empty host and a port in min_port..65535. kafkio's one parser of
+// host:port (bootstrap.servers, and kafkio-server's --listen with min_port 0).
+std::optional<broker_address> parse_broker_address(std::string_view entry, std::uint16_t min_port = 1);
 
 struct config_result;
 

@@ -31,10 +31,15 @@ struct producer_record {
 // What a record holds of buffer.memory from send until its completion: about its encoded size plus its share of
 // the batch overhead. The producer charges exactly this; it is public so that an application can bound its own
 // queue of records the same way (kafkio-server does).
+// The same from sizes alone: key and value bytes, the number of headers and their key and value bytes together.
+constexpr std::size_t buffer_charge(std::size_t key_bytes, std::size_t value_bytes, std::size_t headers,
+                                    std::size_t header_bytes) noexcept {
+  return 32 + key_bytes + value_bytes + 8 * headers + header_bytes;
+}
 inline std::size_t buffer_charge(const producer_record& r) noexcept {
-  std::size_t n = 32 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
-  for (const auto& h : r.headers) n += 8 + h.key.size() + (h.value ? h.value->size() : 0);
-  return n;
+  std::size_t header_bytes = 0;
+  for (const auto& h : r.headers) header_bytes += h.key.size() + (h.value ? h.value->size() : 0);
+  return buffer_charge(r.key ? r.key->size() : 0, r.value ? r.value->size() : 0, r.headers.size(), header_bytes);
 }
 
 // Where and when Kafka stored a record.

@@ -23,6 +23,7 @@
 #pragma once
 #define KAFKIO_CORE_INCLUDED  // tests/consumer_project checks that the compiled mode keeps the core out of users' code
 
+#include <kafkio/cluster_metadata.hpp>
 #include <kafkio/core/connection_setup.hpp>
 #include <kafkio/core/metadata_cache.hpp>
 #include <kafkio/core/produce_error.hpp>
@@ -65,12 +66,15 @@ struct io_request {
   connection_id connection;
 };
 
-// A finished operation. Records carry where Kafka stored them; flush/connect/close only `error`.
+// A finished operation. Records carry where Kafka stored them; flush/connect/close only `error`; a metadata fetch
+// what the cluster said.
 struct completion {
+  enum class kind : std::uint8_t { record, operation, cluster };
   completion_id id;
   std::error_code error;
-  bool is_record = true;
-  record_metadata metadata;  // records only
+  kind what = kind::record;
+  record_metadata metadata;                  // records
+  std::unique_ptr<cluster_metadata> cluster;  // fetch_metadata, on success
 };
 
 struct endpoint {
@@ -100,6 +104,9 @@ class producer_core {
   void connect(completion_id id);
   // Flushes, then closes every connection; later sends fail with producer_closed.
   void close(completion_id id);
+  // Asks the cluster about `topics` (empty: all): a Metadata request of its own on a ready connection (never
+  // creating topics), retried on another connection if one fails, until max.block.ms.
+  void fetch_metadata(std::vector<std::string> topics, completion_id id);
   // A send waiting for room stops waiting and completes with aborted_error(). Other operations ignore it.
   void cancel(completion_id id);
   // The producer is going away: everything pending completes with aborted_error(); nothing runs afterwards.
@@ -191,6 +198,13 @@ class producer_core {
     time_point deadline;
     completion_id id;
   };
+  struct metadata_fetch {  // one fetch_metadata() call
+    completion_id id;
+    std::vector<std::string> topics;
+    time_point deadline, retry_at{};
+    bool in_flight = false;
+    std::error_code last_error = make_error_code(client_errc::broker_connection_failed);
+  };
 
   // accumulate (impl/accumulate.hpp)
   std::error_code validate(const producer_record& r) const;
@@ -227,6 +241,9 @@ class producer_core {
   void expire_connect_waiters(time_point now);
   void complete_connect_waiters(std::error_code ec);
   void maybe_init_producer_id(time_point now);
+  void serve_metadata_fetches(time_point now);
+  void send_metadata_fetch(link& l, metadata_fetch& f);
+  void complete_metadata_fetches(std::error_code ec);
   template <class Callback>
   bool send_request(link& l, protocol::byte_buffer frame, std::int32_t correlation_id, bool expect_response,
                     Callback cb);
@@ -327,6 +344,7 @@ class producer_core {
   std::deque<std::pair<std::uint64_t, std::size_t>> generation_counts_;  // outstanding records per generation
   std::deque<flush_waiter> flush_waiters_;
   std::vector<connect_waiter> connect_waiters_;  // connect() calls waiting for the first metadata
+  std::deque<metadata_fetch> metadata_fetches_;  // fetch_metadata() calls not answered yet
   bool flushing_ = false;                        // a flush is waiting: send open batches without lingering
   producer_metrics counters_;
 };

@@ -5,6 +5,7 @@
 
 #include <kafkio/error.hpp>
 #include <kafkio/producer_config.hpp>
+#include <kafkio/protocol/base64.hpp>
 #include <kafkio/protocol/wire.hpp>
 
 #include <openssl/evp.h>
@@ -17,8 +18,8 @@
 
 namespace kafkio::core {
 
-std::string base64_encode(std::string_view in);
-std::optional<std::string> base64_decode(std::string_view in);
+using protocol::base64_decode;
+using protocol::base64_encode;
 
 class sasl_client {
  public:

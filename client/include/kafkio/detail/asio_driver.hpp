@@ -82,6 +82,10 @@ class asio_driver final : public producer_driver,
     core_.close(operations_.insert(std::move(done)));
     pump();
   }
+  void fetch_metadata(std::vector<std::string> topics, metadata_completion done) override {
+    core_.fetch_metadata(std::move(topics), fetches_.insert(std::move(done)));
+    pump();
+  }
   // Destruction of the producer: fail everything pending with operation_aborted, close connections. Never blocks.
   void abort() override {
     core_.abort();
@@ -188,14 +192,26 @@ class asio_driver final : public producer_driver,
     for (std::size_t n = 0; n < completions_per_turn && !done.empty(); ++n) {
       core::completion c(std::move(done.front()));
       done.pop_front();
-      if (c.is_record) {
-        if (!sends_.find(c.id)) continue;
-        auto h = sends_.take(c.id);
-        asio::get_associated_cancellation_slot(h).clear();
-        deliver(h, to_boost(c.error), std::move(c.metadata));
-      } else if (operations_.find(c.id)) {
-        auto h = operations_.take(c.id);
-        deliver(h, to_boost(c.error));
+      switch (c.what) {
+        case core::completion::kind::record: {
+          if (!sends_.find(c.id)) continue;
+          auto h = sends_.take(c.id);
+          asio::get_associated_cancellation_slot(h).clear();
+          deliver(h, to_boost(c.error), std::move(c.metadata));
+          break;
+        }
+        case core::completion::kind::operation:
+          if (operations_.find(c.id)) {
+            auto h = operations_.take(c.id);
+            deliver(h, to_boost(c.error));
+          }
+          break;
+        case core::completion::kind::cluster:
+          if (fetches_.find(c.id)) {
+            auto h = fetches_.take(c.id);
+            deliver(h, to_boost(c.error), c.cluster ? std::move(*c.cluster) : cluster_metadata{});
+          }
+          break;
       }
     }
     pump();  // posts the next drain if more are left (behind whatever else is ready)
@@ -206,6 +222,7 @@ class asio_driver final : public producer_driver,
   core::producer_core core_;
   handler_slab<send_completion> sends_;
   handler_slab<void_completion> operations_;
+  handler_slab<metadata_completion> fetches_;
   std::unordered_map<core::connection_id, std::shared_ptr<connection_io>> connections_;
   asio::steady_timer timer_;
   core::time_point timer_at_ = core::time_point::max();

@@ -4,6 +4,7 @@
 // the library is compiled separately (docs/architecture.md, "Header-only or compiled").
 #pragma once
 
+#include <kafkio/cluster_metadata.hpp>
 #include <kafkio/detail/config.hpp>
 #include <kafkio/detail/handler_pool.hpp>
 #include <kafkio/metrics.hpp>
@@ -16,7 +17,9 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace kafkio::detail {
 
@@ -26,6 +29,7 @@ namespace kafkio::detail {
 // take either type.
 using send_completion = boost::asio::any_completion_handler<void(boost::system::error_code, record_metadata)>;
 using void_completion = boost::asio::any_completion_handler<void(boost::system::error_code)>;
+using metadata_completion = boost::asio::any_completion_handler<void(boost::system::error_code, cluster_metadata)>;
 using log_function = std::function<void(log_level, std::string_view)>;
 
 class producer_driver {
@@ -49,6 +53,7 @@ class producer_driver {
   virtual void flush(void_completion done) = 0;
   virtual void connect(void_completion done) = 0;
   virtual void close(void_completion done) = 0;
+  virtual void fetch_metadata(std::vector<std::string> topics, metadata_completion done) = 0;
   // The producer is being destroyed: everything pending completes with operation_aborted. Never blocks.
   virtual void abort() = 0;
 };

@@ -52,6 +52,15 @@ auto producer::async_connect(CompletionToken&& token) {
 }
 
 template <class CompletionToken>
+auto producer::async_fetch_metadata(std::vector<std::string> topics, CompletionToken&& token) {
+  return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, cluster_metadata)>(
+      [](auto handler, std::shared_ptr<detail::producer_driver> e, std::vector<std::string> t) {
+        e->fetch_metadata(std::move(t), detail::metadata_completion(std::move(handler)));
+      },
+      token, driver_, std::move(topics));
+}
+
+template <class CompletionToken>
 auto producer::async_close(CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
       [](auto handler, std::shared_ptr<detail::producer_driver> e) { e->close(detail::void_completion(std::move(handler))); },

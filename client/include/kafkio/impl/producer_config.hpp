@@ -22,7 +22,7 @@ inline std::string_view to_string(sasl_mechanism_type v) noexcept {
   return detail::canonical<sasl_mechanism_type>(detail::sasl_mechanism_spellings, v);
 }
 
-inline std::optional<broker_address> parse_broker_address(std::string_view entry) {
+inline std::optional<broker_address> parse_broker_address(std::string_view entry, std::uint16_t min_port) {
   std::string_view host;
   std::string_view rest;
   if (!entry.empty() && entry.front() == '[') {
@@ -51,7 +51,7 @@ inline std::optional<broker_address> parse_broker_address(std::string_view entry
   if (!std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; }) || rest.size() > 5)
     return std::nullopt;
   auto port = detail::parse_integer(rest);
-  if (!port || *port < 1 || *port > 65535) return std::nullopt;
+  if (!port || *port < min_port || *port > 65535) return std::nullopt;
   return broker_address{std::string(host), static_cast<std::uint16_t>(*port)};
 }
 

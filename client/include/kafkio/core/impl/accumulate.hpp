@@ -74,7 +74,7 @@ inline producer_core::send_result producer_core::send(const producer_record& r, 
                                                       bool wait_for_room) {
   auto fail_now = [&](std::error_code ec) {
     ++counters_.records_failed;
-    completions_.push_back({done, ec, true, record_metadata{std::string(r.topic), r.partition.value_or(-1)}});
+    completions_.push_back({done, ec, completion::kind::record, record_metadata{std::string(r.topic), r.partition.value_or(-1)}, {}});
     return send_result::completed;
   };
   if (!accepting()) return fail_now(make_error_code(client_errc::producer_closed));
@@ -102,13 +102,13 @@ inline producer_core::send_result producer_core::send(const producer_record& r, 
 }
 
 inline void producer_core::complete(completion_id id, std::error_code ec) {
-  completions_.push_back({id, ec, false, {}});
+  completions_.push_back({id, ec, completion::kind::operation, {}, {}});
 }
 
 inline void producer_core::complete_record_error(completion_id done, std::string topic, std::int32_t partition,
                                                  std::error_code ec, std::uint64_t generation) {
   ++counters_.records_failed;
-  completions_.push_back({done, ec, true, record_metadata{std::move(topic), partition, -1, -1}});
+  completions_.push_back({done, ec, completion::kind::record, record_metadata{std::move(topic), partition, -1, -1}, {}});
   release_generation(generation);
 }
 
@@ -273,7 +273,7 @@ inline void producer_core::finish_batch(batch& b, std::error_code ec, std::int64
     ++i;
     if (ec) ++counters_.records_failed;
     else ++counters_.records_acked;
-    completions_.push_back({slot.done, ec, true, std::move(md)});
+    completions_.push_back({slot.done, ec, completion::kind::record, std::move(md), {}});
     release_generation(slot.generation);
   }
   if (!ec) counters_.record_bytes_acked += b.reserved_bytes;
@@ -320,6 +320,7 @@ inline void producer_core::finish_close() {
   if (finished()) return;
   life_ = lifecycle::closed;
   complete_connect_waiters(make_error_code(client_errc::producer_closed));
+  complete_metadata_fetches(make_error_code(client_errc::producer_closed));
   for (auto& [id, l] : links_) close_link(l, make_error_code(client_errc::producer_closed));
   wakeup_at_ = time_point::max();
   run_wanted_ = false;
@@ -334,6 +335,7 @@ inline void producer_core::abort() {
   // Flushes first: failing the records below would otherwise complete them as if the flush had succeeded.
   for (auto& f : std::exchange(flush_waiters_, {})) complete(f.id, aborted);
   complete_connect_waiters(aborted);
+  complete_metadata_fetches(aborted);
   // In-flight batches come back through their response callbacks, failed by close_link.
   for (auto& [id, l] : links_) close_link(l, aborted);
   for (auto& [name, t] : topics_) {

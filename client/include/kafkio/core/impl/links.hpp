@@ -413,4 +413,99 @@ inline void producer_core::maybe_init_producer_id(time_point now) {
   });
 }
 
+// fetch_metadata: an application's question about the cluster (its topics, partitions, replicas, id). It stands
+// apart from the producer's own metadata: a request of its own, never creating topics, answered with everything the
+// response says.
+inline void producer_core::fetch_metadata(std::vector<std::string> topics, completion_id id) {
+  if (!accepting())
+    return completions_.push_back({id, make_error_code(client_errc::producer_closed), completion::kind::cluster, {}, {}});
+  auto deadline = clock_.now() + max_block_;
+  metadata_fetches_.push_back({id, std::move(topics), deadline});
+  schedule(deadline);
+  wake();
+}
+
+inline void producer_core::serve_metadata_fetches(time_point now) {
+  for (std::size_t i = 0; i < metadata_fetches_.size();) {
+    auto& f = metadata_fetches_[i];
+    if (f.in_flight) {
+      ++i;
+      continue;
+    }
+    if (now >= f.deadline) {
+      completions_.push_back({f.id, f.last_error, completion::kind::cluster, {}, {}});
+      metadata_fetches_.erase(metadata_fetches_.begin() + static_cast<std::ptrdiff_t>(i));
+      continue;
+    }
+    schedule(f.deadline);
+    if (now < f.retry_at) {
+      schedule(f.retry_at);
+    } else if (auto* l = any_ready_link()) {
+      send_metadata_fetch(*l, f);
+    } else {
+      metadata_wanted_ = true;  // the producer's own metadata path connects to somebody; a ready link wakes us
+    }
+    ++i;
+  }
+}
+
+inline cluster_metadata to_cluster_metadata(protocol::metadata_response& m) {
+  cluster_metadata out;
+  out.cluster_id = m.cluster_id.value_or("");
+  out.controller_id = m.controller_id;
+  for (auto& b : m.brokers) out.brokers.push_back({b.node_id, std::move(b.host), b.port, std::move(b.rack)});
+  std::sort(out.brokers.begin(), out.brokers.end(), [](auto& a, auto& b) { return a.node_id < b.node_id; });
+  for (auto& t : m.topics) {
+    if (!t.name) continue;  // v10+ may identify topics by id only; we ask by name
+    topic_info ti{std::move(*t.name), t.error_code ? kafka_error(t.error_code) : std::error_code{}, t.is_internal, {}};
+    for (auto& p : t.partitions)
+      ti.partitions.push_back({p.partition_index, p.leader_id, std::move(p.replica_nodes), std::move(p.isr_nodes),
+                               p.error_code ? kafka_error(p.error_code) : std::error_code{}});
+    std::sort(ti.partitions.begin(), ti.partitions.end(), [](auto& a, auto& b) { return a.id < b.id; });
+    out.topics.push_back(std::move(ti));
+  }
+  std::sort(out.topics.begin(), out.topics.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  return out;
+}
+
+inline void producer_core::send_metadata_fetch(link& l, metadata_fetch& f) {
+  const auto version = *l.versions.version(protocol::api_key::metadata);
+  protocol::metadata_request req;
+  if (f.topics.empty()) {
+    req.topics.reset();  // null: every topic (Metadata v1+)
+  } else {
+    req.topics.emplace();
+    for (const auto& t : f.topics) req.topics->emplace_back().name = t;
+  }
+  req.allow_auto_topic_creation = false;  // looking must not create topics
+  protocol::byte_buffer frame;
+  const auto corr = next_correlation_id();
+  protocol::encode_request(frame, req, version, corr, cfg_.client_id);
+  ++counters_.metadata_requests;
+  f.in_flight = true;
+  send_request(l, std::move(frame), corr, true,
+               [this, id = f.id, version](link&, std::error_code ec, protocol::bytes_view response) {
+                 auto it = std::find_if(metadata_fetches_.begin(), metadata_fetches_.end(),
+                                        [&](const metadata_fetch& x) { return x.id == id; });
+                 if (it == metadata_fetches_.end()) return;  // completed already (close, abort)
+                 it->in_flight = false;
+                 if (ec) {  // that connection failed (now marked down): try again on another, until the deadline
+                   it->last_error = ec;
+                   it->retry_at = clock_.now() + cfg_.retry_backoff;
+                   return wake();
+                 }
+                 protocol::metadata_response m;
+                 completion done{id, {}, completion::kind::cluster, {}, {}};
+                 if (auto dec = protocol::decode_response_body(response, version, m)) done.error = dec;
+                 else if (m.error_code) done.error = kafka_error(m.error_code);
+                 else done.cluster = std::make_unique<cluster_metadata>(to_cluster_metadata(m));
+                 completions_.push_back(std::move(done));
+                 metadata_fetches_.erase(it);
+               });
+}
+
+inline void producer_core::complete_metadata_fetches(std::error_code ec) {
+  for (auto& f : std::exchange(metadata_fetches_, {})) completions_.push_back({f.id, ec, completion::kind::cluster, {}, {}});
+}
+
 }  // namespace kafkio::core

@@ -42,6 +42,7 @@ inline void producer_core::run() {
     if (l.pipe) schedule(l.pipe->next_deadline());
   }
   maybe_send_metadata(now);
+  serve_metadata_fetches(now);
   maybe_init_producer_id(now);
   if (finished()) return;
   const bool id_ready = !idempotent() || (producer_id_ >= 0 && !producer_id_reset_wanted_);
