@@ -157,7 +157,12 @@ class asio_driver final : public producer_driver,
 
   void arm_timer(core::time_point when) {
     timer_at_ = when;
-    if (when == core::time_point::max()) return;  // nothing timed: a pending wait finds the core with nothing due
+    if (when == core::time_point::max()) {
+      // Nothing timed (a closed producer, say): cancel the wait, or it would keep the io_context's run() from
+      // returning until a deadline that no longer matters.
+      timer_.cancel();
+      return;
+    }
     timer_.expires_at(when);
     timer_.async_wait(pooled(pool_, [self = shared_from_this(), when](boost::system::error_code ec) {
       if (ec || self->timer_at_ != when) return;
