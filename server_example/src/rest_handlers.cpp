@@ -2,11 +2,12 @@
 
 #include "rest_response.hpp"
 
+#include <kafkio/topic_name.hpp>
+
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
 
-#include <cctype>
 #include <memory>
 
 namespace kafkio_server {
@@ -35,14 +36,6 @@ struct produce_state {
   asio::steady_timer done;
 };
 
-// Kafka's rule (org.apache.kafka.common.internals.Topic): 1 to 249 of [a-zA-Z0-9._-], not "." or "..".
-bool legal_topic_name(std::string_view t) {
-  if (t.empty() || t.size() > 249 || t == "." || t == "..") return false;
-  for (char c : t)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
-  return true;
-}
-
 http_response too_busy(worker_context& ctx, unsigned version, std::size_t records) {
   ctx.stats.records_rejected.fetch_add(records, std::memory_order_relaxed);
   auto res = error_response(version, http::status::too_many_requests, 429,
@@ -69,9 +62,9 @@ asio::awaitable<http_response> produce(worker_context& ctx, const http_request& 
   }
   if (plan.target.partition)
     for (auto& r : records) r.partition = plan.target.partition;
-  if (!legal_topic_name(plan.target.topic)) {
-    // The broker would refuse it only after the producer waited max.block.ms for metadata: answer now.
-    std::vector<record_outcome> outcomes(records.size(), record_outcome{make_error_code(kafkio::client_errc::unknown_topic)});
+  if (auto illegal = kafkio::validate_topic_name(plan.target.topic)) {
+    // The producer would refuse each record the same way; answering here skips admission and the completions.
+    std::vector<record_outcome> outcomes(records.size(), record_outcome{illegal});
     ctx.stats.records_failed.fetch_add(records.size(), std::memory_order_relaxed);
     co_return make_response(version, http::status::ok, offsets_body(outcomes), rest_content_type);
   }

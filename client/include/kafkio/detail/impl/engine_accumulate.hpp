@@ -1,6 +1,8 @@
 // producer_engine: taking records, batching them per partition, completing them, flush and close.
 #pragma once
 
+#include <kafkio/topic_name.hpp>
+
 #include <boost/asio/append.hpp>
 #include <boost/asio/post.hpp>
 
@@ -70,7 +72,7 @@ inline std::size_t producer_engine::charge_for(const producer_record& r) const n
 }
 
 inline std::error_code producer_engine::validate(const producer_record& r) const {
-  if (r.topic.empty() || r.topic.size() > 249) return make_error_code(client_errc::unknown_topic);
+  if (auto ec = validate_topic_name(r.topic)) return ec;
   // One record alone must fit a request: record + batch header (61) + request/topic framing.
   if (charge_for(r) + 61 + 64 + r.topic.size() > static_cast<std::size_t>(cfg_.max_request_size))
     return make_error_code(client_errc::record_too_large);
