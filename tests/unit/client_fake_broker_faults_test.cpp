@@ -270,7 +270,7 @@ TEST_F(ProducerFaults, FirstBatchRefusedWhileOthersWaitKeepsOrder) {
     refused = true;
     return 6;  // NOT_LEADER_OR_FOLLOWER, once
   };
-  start({{"batch.size", "1"}, {"max.in.flight.requests.per.connection", "5"}, {"delivery.timeout.ms", "3000"}});
+  start({{"batch.size", "1"}, {"max.in.flight.requests.per.connection", "5"}, {"delivery.timeout.ms", "8000"}});
   for (int i = 0; i < 20; ++i) send("v" + std::to_string(i));
   ASSERT_TRUE(all_completed(10s));
   EXPECT_TRUE(refused);
@@ -316,11 +316,11 @@ TEST_F(ProducerFaults, UnusableTopicFailsAtOnceUnknownTopicWaits) {
   make_fake({.auto_create = false});
   fake->create_topic("t", 1);
   fake->set_topic_error("secret", 29);  // TOPIC_AUTHORIZATION_FAILED
-  fake->set_topic_error("bad name", 17);  // INVALID_TOPIC_EXCEPTION
+  fake->set_topic_error("bad.name", 17);  // INVALID_TOPIC_EXCEPTION, a legal name (as if it collided with bad_name)
   start({{"max.block.ms", "1500"}});
   const auto began = std::chrono::steady_clock::now();
   send("v0", std::nullopt, std::nullopt, "secret");
-  send("v1", std::nullopt, std::nullopt, "bad name");
+  send("v1", std::nullopt, std::nullopt, "bad.name");
   send("v2", std::nullopt, std::nullopt, "missing");
   send("v3");
   ASSERT_TRUE(run_until(io, [&] { return outcomes[0].calls && outcomes[1].calls && outcomes[3].calls; }, 5s));
