@@ -306,7 +306,7 @@ measured_run send_measured(asio::io_context& io, producer& p, const std::string&
 // Generous for the work itself (measured on a 2-core machine shared with builds: see docs/testing.md), far below a
 // blocking call or a burst proportional to the records in flight (moving a backlog of ~65k completions into a
 // bigger queue took 3-12 ms before ring_queue grew by blocks).
-constexpr std::int64_t turn_cpu_bound_us = 5000, send_cpu_bound_us = 2000;
+constexpr std::int64_t turn_cpu_bound_us = 3000, send_cpu_bound_us = 2000;
 constexpr std::size_t completions_per_turn = 64;  // docs/architecture.md
 
 void expect_never_blocked(const measured_run& run) {
@@ -321,7 +321,7 @@ void expect_never_blocked(const measured_run& run) {
 
 // The loop is never blocked by the producer: while 100k lz4-compressed records go out as fast as they can, from a
 // cold start (connections, metadata, and every buffer and queue growing to its high-water mark on the way), no
-// turn of the loop spends 5 ms of CPU in the producer, no async_send call 2 ms, and no turn delivers more than 64
+// turn of the loop spends 3 ms of CPU in the producer, no async_send call 2 ms, and no turn delivers more than 64
 // completions (docs/architecture.md: a response that finishes thousands of records hands them over 64 per turn,
 // so timers and sockets get a look in between).
 TEST_F(producer_test, LoopNeverBlockedWhileSending100k) {
