@@ -9,7 +9,9 @@
 //     tail).
 #include "messages_samples.hpp"
 
+#include <kafkio/detail/requests.hpp>
 #include <kafkio/protocol/compression.hpp>
+#include <kafkio/protocol/record_batch_reader.hpp>
 #include <kafkio/protocol/record_batch.hpp>
 #include <kafkio/protocol/request.hpp>
 
@@ -17,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <type_traits>
 
 namespace {
 
@@ -38,6 +41,11 @@ byte_buffer response_frame(api_key key, std::int16_t version, samples::sample_mo
   Response body;
   samples::sample_source source(mode);
   samples::fill_sample(body, version, source);
+  if constexpr (std::is_same_v<Response, metadata_response>)  // the producer's glue wants partitions 0..n-1
+    for (auto& t : body.topics) {
+      std::int32_t index = 0;
+      for (auto& p : t.partitions) p.partition_index = index++;
+    }
   byte_buffer frame;
   writer w(frame);
   response_header header;
@@ -47,15 +55,22 @@ byte_buffer response_frame(api_key key, std::int16_t version, samples::sample_mo
   return frame;
 }
 
-// selector: the target's `data[0] % 4`; first + v % span is the version the target decodes at.
-template <class Response>
+[[noreturn]] void fail(const std::string& what) {
+  std::fprintf(stderr, "kafkio-fuzz-seeds: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// selector: the target's `data[0] % 4`; first + v % span is the version the target decodes at. `decodes(frame, v)`
+// is the target's decoder: a seed it refuses would only cover the first bytes of the decoder.
+template <class Response, class Decodes>
 void responses(const fs::path& dir, const char* name, api_key key, std::uint8_t selector, std::int16_t first,
-               std::int16_t span) {
+               std::int16_t span, Decodes decodes) {
   const std::int16_t last = static_cast<std::int16_t>(first + span - 1);
   const std::int16_t flexible = std::max(first, std::min(last, Response::first_flexible_version));
   for (std::int16_t v : {first, flexible, last})
     for (auto mode : {samples::sample_mode::typical, samples::sample_mode::nulls}) {
       const auto frame = response_frame<Response>(key, v, mode);
+      if (auto ec = decodes(frame, v)) fail(std::string(name) + " v" + std::to_string(v) + ": " + ec.message());
       write_seed(dir, std::string(name) + "_v" + std::to_string(v) +
                           (mode == samples::sample_mode::nulls ? "_nulls" : ""),
                  selector, static_cast<std::uint8_t>(v - first), frame);
@@ -85,11 +100,15 @@ byte_buffer batch(compression_codec codec, int records, std::int64_t producer_id
                         .base_sequence = producer_id < 0 ? -1 : 0, .codec = codec,
                         .skip_compression_if_larger = false},
                        ec);
-  if (ec) {
-    std::fprintf(stderr, "seal %s: %s\n", std::string(to_string(codec)).c_str(), ec.message().c_str());
-    std::exit(1);
-  }
-  return byte_buffer(sealed.begin(), sealed.end());
+  if (ec) fail("seal " + std::string(to_string(codec)) + ": " + ec.message());
+  byte_buffer out(sealed.begin(), sealed.end());
+  record_batch_reader reader(out);
+  record_view rec;
+  int read = 0;
+  while (reader.next_batch())
+    while (reader.next_record(rec)) ++read;
+  if (reader.error() || read != records) fail("batch " + std::string(to_string(codec)) + " does not read back");
+  return out;
 }
 
 void record_batches(const fs::path& dir) {
@@ -106,10 +125,8 @@ void record_batches(const fs::path& dir) {
     byte_buffer packed;
     if (codec != compression_codec::none) {
       if (auto ec = compress(codec, bytes_view(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
-                             packed)) {
-        std::fprintf(stderr, "compress %s: %s\n", name.c_str(), ec.message().c_str());
-        std::exit(1);
-      }
+                             packed))
+        fail("compress " + name + ": " + ec.message());
       write_seed(dir, "raw_" + name, id, std::nullopt, packed);
     }
   }
@@ -133,10 +150,25 @@ int main(int argc, char** argv) {
   const fs::path root = argv[1];
   const auto responses_dir = root / "producer_responses_fuzz";
   // The target's versions: ApiVersions v % 5, Metadata 1 + v % 12, InitProducerId v % 6, Produce 3 + v % 10.
-  responses<api_versions_response>(responses_dir, "api_versions", api_key::api_versions, 0, 0, 5);
-  responses<metadata_response>(responses_dir, "metadata", api_key::metadata, 1, 1, 12);
-  responses<init_producer_id_response>(responses_dir, "init_producer_id", api_key::init_producer_id, 2, 0, 6);
-  responses<produce_response>(responses_dir, "produce", api_key::produce, 3, 3, 10);
+  namespace d = kafkio::detail;
+  responses<api_versions_response>(responses_dir, "api_versions", api_key::api_versions, 0, 0, 5,
+                                   [](bytes_view f, std::int16_t v) {
+                                     api_versions_response r;
+                                     return d::decode_api_versions_frame(f, v, r);
+                                   });
+  responses<metadata_response>(responses_dir, "metadata", api_key::metadata, 1, 1, 12, [](bytes_view f, std::int16_t v) {
+    d::metadata_result r;
+    return d::decode_metadata_response(f, v, r);
+  });
+  responses<init_producer_id_response>(responses_dir, "init_producer_id", api_key::init_producer_id, 2, 0, 6,
+                                       [](bytes_view f, std::int16_t v) {
+                                         d::init_producer_id_result r;
+                                         return d::decode_init_producer_id_response(f, v, r);
+                                       });
+  responses<produce_response>(responses_dir, "produce", api_key::produce, 3, 3, 10, [](bytes_view f, std::int16_t v) {
+    d::produce_result r;
+    return d::decode_produce_response(f, v, r);
+  });
   record_batches(root / "record_batch_fuzz");
   return 0;
 }
