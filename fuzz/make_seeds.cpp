@@ -96,8 +96,11 @@ byte_buffer batch(compression_codec codec, int records, std::int64_t producer_id
                    i % 2 ? std::span<const record_header_view>(headers) : std::span<const record_header_view>());
   }
   std::error_code ec;
-  auto sealed = b.seal({.producer_id = producer_id, .producer_epoch = producer_id < 0 ? std::int16_t(-1) : std::int16_t(0),
-                        .base_sequence = producer_id < 0 ? -1 : 0, .codec = codec,
+  const bool idempotent = producer_id >= 0;
+  auto sealed = b.seal({.producer_id = producer_id,
+                        .producer_epoch = static_cast<std::int16_t>(idempotent ? 0 : -1),
+                        .base_sequence = idempotent ? 0 : -1,
+                        .codec = codec,
                         .skip_compression_if_larger = false},
                        ec);
   if (ec) fail("seal " + std::string(to_string(codec)) + ": " + ec.message());
@@ -156,19 +159,21 @@ int main(int argc, char** argv) {
                                      api_versions_response r;
                                      return d::decode_api_versions_frame(f, v, r);
                                    });
-  responses<metadata_response>(responses_dir, "metadata", api_key::metadata, 1, 1, 12, [](bytes_view f, std::int16_t v) {
-    d::metadata_result r;
-    return d::decode_metadata_response(f, v, r);
-  });
+  responses<metadata_response>(responses_dir, "metadata", api_key::metadata, 1, 1, 12,
+                               [](bytes_view f, std::int16_t v) {
+                                 d::metadata_result r;
+                                 return d::decode_metadata_response(f, v, r);
+                               });
   responses<init_producer_id_response>(responses_dir, "init_producer_id", api_key::init_producer_id, 2, 0, 6,
                                        [](bytes_view f, std::int16_t v) {
                                          d::init_producer_id_result r;
                                          return d::decode_init_producer_id_response(f, v, r);
                                        });
-  responses<produce_response>(responses_dir, "produce", api_key::produce, 3, 3, 10, [](bytes_view f, std::int16_t v) {
-    d::produce_result r;
-    return d::decode_produce_response(f, v, r);
-  });
+  responses<produce_response>(responses_dir, "produce", api_key::produce, 3, 3, 10,
+                              [](bytes_view f, std::int16_t v) {
+                                d::produce_result r;
+                                return d::decode_produce_response(f, v, r);
+                              });
   record_batches(root / "record_batch_fuzz");
   return 0;
 }

@@ -137,7 +137,8 @@ TEST_F(producer_test, LeaderKilledAndRestartedWhileProducing) {
   ASSERT_TRUE(unsent_at_kill.has_value()) << "no tick ran while the node was down";
   std::cout << "while the node was down: up to " << partition0_outstanding_while_down
             << " records of partition 0 outstanding; " << *unsent_at_kill << " records still to send at the kill\n";
-  EXPECT_GT(partition0_outstanding_while_down, 0u) << "no record of partition 0 was in flight while its leader was down";
+  EXPECT_GT(partition0_outstanding_while_down, 0u)
+      << "no record of partition 0 was in flight while its leader was down";
   EXPECT_GT(*unsent_at_kill, 0u);
   EXPECT_LT(killer.killed_at(), finished_at);
   EXPECT_LT(killer.restarted_at(), finished_at) << "every record completed before the node was back";

@@ -127,7 +127,8 @@ TEST_F(producer_test, InvalidTopicNameRefusedAtOnce) {
   EXPECT_EQ(p->metrics().metadata_requests, 0u) << "an illegal name went to the broker";
   for (std::size_t i = 0; i < illegal.size(); ++i) {
     EXPECT_EQ(deliveries[i].completions, 1);
-    EXPECT_EQ(deliveries[i].ec, client_errc::invalid_topic_name) << "'" << illegal[i] << "': " << deliveries[i].ec.message();
+    EXPECT_EQ(deliveries[i].ec, client_errc::invalid_topic_name)
+        << "'" << illegal[i] << "': " << deliveries[i].ec.message();
     EXPECT_NE(deliveries[i].ec.message().find("invalid topic name"), std::string::npos) << deliveries[i].ec.message();
     EXPECT_LT(took[i], seconds(1)) << "'" << illegal[i] << "' waited instead of being refused at once";
   }

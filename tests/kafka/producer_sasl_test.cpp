@@ -49,7 +49,9 @@ TEST_P(producer_sasl_test, RecordsThroughTheSaslListenerAreReadBack) {
   create_topic(topic, 2);
   auto p = make_sasl_producer("alice-secret");
   for (std::size_t i = 0; i < 200; ++i)
-    send(*p, {.topic = topic, .key = "k" + std::to_string(i % 7), .value = std::string(GetParam()) + "-" + std::to_string(i),
+    send(*p, {.topic = topic,
+              .key = "k" + std::to_string(i % 7),
+              .value = std::string(GetParam()) + "-" + std::to_string(i),
               .headers = {{"mechanism", GetParam()}}});
   ASSERT_TRUE(wait_all());
   expect_all_delivered();
@@ -73,7 +75,8 @@ TEST_P(producer_sasl_test, WrongPasswordFailsWithAuthenticationFailedAtOnce) {
   EXPECT_EQ(*connected, client_errc::authentication_failed) << connected->message();
   for (std::size_t i = 0; i < sent.size(); ++i) {
     EXPECT_EQ(deliveries[i].completions, 1);
-    EXPECT_EQ(deliveries[i].ec, client_errc::authentication_failed) << "record " << i << ": " << deliveries[i].ec.message();
+    EXPECT_EQ(deliveries[i].ec, client_errc::authentication_failed)
+        << "record " << i << ": " << deliveries[i].ec.message();
   }
   // The log says where and why, in the broker's words (SaslAuthenticate's error message).
   bool explained = false;

@@ -11,14 +11,15 @@ namespace kafkio {
 namespace {
 
 TEST(TopicName, KafkasValidNamesPass) {
-  for (const std::string& name : std::vector<std::string>{"valid", "TOPIC", "nAmEs", "ar6", "VaL1d", "_0-9_.", "...", "-", "__consumer_offsets",
-                           std::string(max_topic_name_length, 'x')})
-    EXPECT_FALSE(validate_topic_name(name)) << name;
+  const std::vector<std::string> valid{"valid", "TOPIC", "nAmEs", "ar6", "VaL1d", "_0-9_.", "...", "-",
+                                       "__consumer_offsets", std::string(max_topic_name_length, 'x')};
+  for (const auto& name : valid) EXPECT_FALSE(validate_topic_name(name)) << name;
 }
 
 TEST(TopicName, KafkasInvalidNamesFailWithTheirOwnError) {
-  for (const std::string& name : std::vector<std::string>{"", ".", "..", "foo bar", "foo:bar", "foo=bar", "a/b", "tab\t", "ünïcode", "x!",
-                           std::string(max_topic_name_length + 1, 'x'), std::string("nul\0byte", 8)}) {
+  const std::vector<std::string> invalid{"", ".", "..", "foo bar", "foo:bar", "foo=bar", "a/b", "tab\t", "ünïcode", "x!",
+                                         std::string(max_topic_name_length + 1, 'x'), std::string("nul\0byte", 8)};
+  for (const auto& name : invalid) {
     const auto ec = validate_topic_name(name);
     EXPECT_EQ(ec, client_errc::invalid_topic_name) << "'" << name << "'";
     EXPECT_NE(ec.message().find("invalid topic name"), std::string::npos) << ec.message();
