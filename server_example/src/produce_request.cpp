@@ -3,6 +3,8 @@
 #include "base64.hpp"
 #include "json_exact.hpp"
 
+#include <kafkio/topic_name.hpp>
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -137,12 +139,7 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
   return out;
 }
 
-bool legal_topic_name(std::string_view t) noexcept {
-  if (t.empty() || t.size() > 249 || t == "." || t == "..") return false;
-  for (char c : t)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
-  return true;
-}
+bool legal_topic_name(std::string_view t) noexcept { return !kafkio::validate_topic_name(t); }
 
 route match_route(std::string_view path) {
   route r;

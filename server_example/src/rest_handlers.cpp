@@ -8,7 +8,6 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 
-#include <cctype>
 #include <memory>
 
 namespace kafkio_server {

@@ -11,8 +11,8 @@ namespace json = boost::json;
 record_error classify(std::error_code ec) {
   using kafkio::client_errc;
   using kafkio::kafka_errc;
-  if (ec == client_errc::unknown_topic || ec == kafka_errc::unknown_topic_or_partition ||
-      ec == kafka_errc::invalid_topic_exception)
+  if (ec == client_errc::unknown_topic || ec == client_errc::invalid_topic_name ||
+      ec == kafka_errc::unknown_topic_or_partition || ec == kafka_errc::invalid_topic_exception)
     return {40401, "Topic not found: " + ec.message()};
   if (ec == client_errc::unknown_partition) return {40402, "Partition not found: " + ec.message()};
   if (ec == client_errc::authentication_failed || ec == kafka_errc::sasl_authentication_failed)

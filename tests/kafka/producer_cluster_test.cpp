@@ -95,8 +95,20 @@ TEST_F(producer_test, LeaderKilledAndRestartedWhileProducing) {
     return std::chrono::duration_cast<milliseconds>(t - start).count();
   };
 
+  // Seen from the io thread at each tick while the killed node is down, before the tick sends more: the most
+  // records of the killed leader's partition 0 that were sent and not yet completed, and how many records were
+  // still to be sent when the kill was first seen.
+  std::size_t partition0_outstanding_while_down = 0;
+  std::optional<std::size_t> unsent_at_kill;
   boost::asio::steady_timer pace(io);
   std::function<void()> tick = [&] {
+    if (killer.killed() && !killer.restarted()) {
+      if (!unsent_at_kill) unsent_at_kill = total - sent.size();
+      std::size_t outstanding = 0;
+      for (std::size_t i = 0; i < sent.size(); i += static_cast<std::size_t>(partitions))  // record i: partition i % 6
+        outstanding += deliveries[i].completions == 0;
+      partition0_outstanding_while_down = std::max(partition0_outstanding_while_down, outstanding);
+    }
     for (std::size_t n = 0; n < per_tick && sent.size() < total; ++n) {
       const auto partition = static_cast<std::int32_t>(sent.size() % partitions);
       const auto seq = next_sequence[static_cast<std::size_t>(partition)]++;
@@ -120,6 +132,16 @@ TEST_F(producer_test, LeaderKilledAndRestartedWhileProducing) {
   ASSERT_TRUE(finished) << completed << " of " << total << " completed";
   ASSERT_TRUE(killer.error().empty()) << killer.error();
   ASSERT_TRUE(killer.killed() && killer.restarted());
+  // The kill happened during production: records of the killed leader's partition were outstanding while it
+  // was down, and the producer still had records to send then.
+  ASSERT_TRUE(unsent_at_kill.has_value()) << "no tick ran while the node was down";
+  std::cout << "while the node was down: up to " << partition0_outstanding_while_down
+            << " records of partition 0 outstanding; " << *unsent_at_kill << " records still to send at the kill\n";
+  EXPECT_GT(partition0_outstanding_while_down, 0u)
+      << "no record of partition 0 was in flight while its leader was down";
+  EXPECT_GT(*unsent_at_kill, 0u);
+  EXPECT_LT(killer.killed_at(), finished_at);
+  EXPECT_LT(killer.restarted_at(), finished_at) << "every record completed before the node was back";
 
   const auto m = p->metrics();
   std::cout << "killed node " << killer.victim() << " (leader of partition 0) at " << since_start(killer.killed_at())

@@ -101,26 +101,43 @@ TEST_F(producer_test, PartitionOutOfRangeFailsAlone) {
   verify_read_back(topic);
 }
 
-// The broker refuses an illegal topic name (INVALID_TOPIC_EXCEPTION in Metadata). The record must fail with a
-// clear error within max.block.ms, not wait for delivery.timeout.ms' default of 2 minutes; a record for a valid
-// topic sent alongside is delivered.
-TEST_F(producer_test, InvalidTopicNameFailsWithinMaxBlock) {
+// An illegal topic name (Kafka's rule, kafkio/topic_name.hpp) is refused by async_send itself with
+// invalid_topic_name: no Metadata request, no wait. max.block.ms is 10 s here, so a record that instead waited for
+// metadata and timed out (the broker answers INVALID_TOPIC_EXCEPTION, or unknown_topic after max.block.ms) could
+// not pass the 1 s bound nor the error check. A record for a valid topic sent between them is delivered.
+TEST_F(producer_test, InvalidTopicNameRefusedAtOnce) {
   const auto good = unique_topic("valid-neighbour");
   create_topic(good, 1);
-  auto p = make_producer({{"max.block.ms", "2000"}, {"request.timeout.ms", "1000"}, {"delivery.timeout.ms", "3000"}});
-  const auto start = steady_clock::now();
-  send(*p, {.topic = "kafkio ptest: illegal/name!", .value = "never"});
-  send(*p, {.topic = good, .value = "fine"});
-  send(*p, {.topic = std::string(250, 'x'), .value = "name too long"});  // Kafka's limit is 249
+  auto p = make_producer({{"max.block.ms", "10000"}});
+  const std::vector<std::string> illegal{"kafkio ptest: illegal/name!", std::string(250, 'x'), "", ".", "..",
+                                         "kafkio-ptest-ünïcode"};
+  std::vector<steady_clock::duration> took(illegal.size());
+  for (std::size_t i = 0; i < illegal.size(); ++i) {
+    const auto began = steady_clock::now();
+    sent.push_back({.topic = illegal[i], .value = "never"});
+    deliveries.emplace_back();
+    record_view v(sent.back());
+    p->async_send(v.get(), [&, i, began](std::error_code ec, record_metadata md) {
+      took[i] = steady_clock::now() - began;
+      deliveries[i] = {deliveries[i].completions + 1, ec, std::move(md)};
+      ++completed;
+    });
+  }
   ASSERT_TRUE(wait_all(seconds(30)));
-  const auto elapsed = std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
-  std::cout << "invalid topic failed after " << elapsed.count() << " ms with: " << deliveries[0].ec.message() << "\n";
-  EXPECT_TRUE(deliveries[0].ec == client_errc::unknown_topic || deliveries[0].ec == kafka_errc::invalid_topic_exception)
-      << deliveries[0].ec.message();
-  EXPECT_FALSE(deliveries[0].ec.message().empty());
-  EXPECT_LT(elapsed, seconds(15)) << "max.block.ms is 2 s";
-  EXPECT_FALSE(deliveries[1].ec) << deliveries[1].ec.message();
-  EXPECT_EQ(deliveries[2].ec, client_errc::unknown_topic) << deliveries[2].ec.message();
+  EXPECT_EQ(p->metrics().metadata_requests, 0u) << "an illegal name went to the broker";
+  for (std::size_t i = 0; i < illegal.size(); ++i) {
+    EXPECT_EQ(deliveries[i].completions, 1);
+    EXPECT_EQ(deliveries[i].ec, client_errc::invalid_topic_name)
+        << "'" << illegal[i] << "': " << deliveries[i].ec.message();
+    EXPECT_NE(deliveries[i].ec.message().find("invalid topic name"), std::string::npos) << deliveries[i].ec.message();
+    EXPECT_LT(took[i], seconds(1)) << "'" << illegal[i] << "' waited instead of being refused at once";
+  }
+  std::cout << "illegal topic names refused with: " << deliveries[0].ec.message() << "\n";
+  send(*p, {.topic = good, .value = "fine"});
+  send(*p, {.topic = "kafkio ptest: after the good one", .value = "never"});
+  ASSERT_TRUE(wait_all(seconds(30)));
+  EXPECT_FALSE(deliveries[illegal.size()].ec) << deliveries[illegal.size()].ec.message();
+  EXPECT_EQ(deliveries.back().ec, client_errc::invalid_topic_name) << deliveries.back().ec.message();
   verify_read_back(good);
 }
 
@@ -175,7 +192,9 @@ TEST_F(producer_test, BurstIntoNewTopicKeepsEveryPartitionInOrder) {
   // (sequence 0) was refused with OUT_OF_ORDER_SEQUENCE_NUMBER on every retry, the broker's last sequence being past
   // it, until delivery.timeout.ms; the partition's queue behind it failed too, and what was written was out of send
   // order. It happened in about 1 round in 4 (broker log: "Out of order sequence number for producer 101 at offset
-  // 684 ...: 0 (incoming seq. number), 1375 (current end sequence number)").
+  // 684 ...: 0 (incoming seq. number), 1375 (current end sequence number)"), so 3 rounds catch it only 58% of the
+  // time: the deterministic reproduction is ProducerFaults.FirstBatchRefusedWhileOthersWaitKeepsOrder (unit, fake
+  // broker). This stays as the same scenario against the real broker.
   for (int round = 0; round < 3 && !HasFailure(); ++round) {
     sent.clear();
     deliveries.clear();
@@ -330,7 +349,7 @@ TEST_F(producer_test, DestroyWhileInFlightCompletesEachRecordOnce) {
   EXPECT_GT(aborted, 0u);
   // In flight when aborted, a batch may still have been written: the log holds at least the acknowledged records.
   EXPECT_GE(end_offsets(topic)[0], static_cast<std::int64_t>(acked));
-  verify_read_back(topic);
+  verify_read_back(topic, {.nothing_else = false});
 }
 
 }  // namespace

@@ -79,6 +79,10 @@ struct verify_options {
   bool offsets_known = true;     // false with acks=0: completions carry offset -1, match by value instead
   bool timestamps = false;       // compare CreateTime with the record's explicit timestamp
   bool per_partition_order = true;  // offsets increase in send order within a partition
+  // The topic holds nothing but the delivered records: the partitions' end offsets add up to their number, so a
+  // duplicate or a stray record fails even though reading stops after as many records as expected. False only
+  // where a failed record may legitimately be in the log too (a batch in flight when the producer was destroyed).
+  bool nothing_else = true;
 };
 
 class producer_test : public ::testing::Test {
@@ -147,11 +151,18 @@ class producer_test : public ::testing::Test {
   }
 
   // Reads `topic` back with ConsoleConsumer and checks that exactly the successfully delivered records of `topic`
-  // are there, each at the partition/offset its completion reported, with the same key, value and headers.
+  // are there, each at the partition/offset its completion reported, with the same key, value and headers, and
+  // (o.nothing_else) that the log holds no other record (Kafka's GetOffsetShell: the end offsets).
   void verify_read_back(const std::string& topic, verify_options o = {}) {
     std::vector<std::size_t> expected;
     for (std::size_t i = 0; i < sent.size(); ++i)
       if (sent[i].topic == topic && deliveries[i].completions == 1 && !deliveries[i].ec) expected.push_back(i);
+    if (o.nothing_else) {
+      std::int64_t stored = 0;
+      for (auto [partition, end] : end_offsets(topic)) stored += end;
+      EXPECT_EQ(stored, static_cast<std::int64_t>(expected.size()))
+          << "records in " << topic << " (end offsets) against records delivered: duplicates or strays";
+    }
     auto got = consume(topic, expected.size(), {.timestamps = o.timestamps});
     ASSERT_EQ(got.size(), expected.size()) << "records read back from " << topic;
 

@@ -55,7 +55,7 @@ TEST_F(producer_test, UseAwaitableInCoroutines) {
             const auto index = static_cast<std::size_t>(c * per_coroutine + i);
             record_view view(sent[index]);  // lives in the coroutine frame until the send completed
             auto [ec, md] = as_pair(co_await p->async_send(view.get(), asio::as_tuple(asio::use_awaitable)));
-            deliveries[index] = {1, ec, std::move(md)};
+            deliveries[index] = {deliveries[index].completions + 1, ec, std::move(md)};
             ++completed;
           }
           ++finished;
@@ -63,6 +63,8 @@ TEST_F(producer_test, UseAwaitableInCoroutines) {
         asio::detached);
   }
   ASSERT_TRUE(run_until(io, [&] { return finished == coroutines; }, seconds(60)));
+  // A coroutine resumes once per co_await; the producer's own count shows no record completed twice behind it.
+  EXPECT_EQ(p->metrics().records_acked + p->metrics().records_failed, sent.size());
   expect_all_delivered();
   // One key per coroutine, so one partition: each coroutine's records are in its send order.
   for (int c = 0; c < coroutines; ++c)
@@ -121,11 +123,15 @@ TEST_F(producer_test, UseFutureWithIoContextInAnotherThread) {
   std::vector<send_future> futures;
   for (const auto& r : sent)
     futures.push_back(on_io([&] { return with_view(r, [&](const producer_record& pr) { return p->async_send(pr, asio::use_future); }); }));
-  for (auto& f : futures) {
-    ASSERT_EQ(f.wait_for(seconds(60)), std::future_status::ready);
-    auto [ec, md] = as_pair(f.get());
-    deliveries.push_back({1, ec, std::move(md)});
+  // A second completion of a record would set its promise twice (std::future_error on the io thread).
+  deliveries.resize(futures.size());
+  for (std::size_t i = 0; i < futures.size(); ++i) {
+    ASSERT_EQ(futures[i].wait_for(seconds(60)), std::future_status::ready);
+    auto [ec, md] = as_pair(futures[i].get());
+    deliveries[i] = {deliveries[i].completions + 1, ec, std::move(md)};
   }
+  const auto m = on_io([&] { return p->metrics(); });
+  EXPECT_EQ(m.records_acked + m.records_failed, sent.size());
   auto closed = on_io([&] { return p->async_close(asio::use_future); });
   ASSERT_EQ(closed.wait_for(seconds(60)), std::future_status::ready);
   EXPECT_NO_THROW(closed.get());  // an error would be thrown as boost::system::system_error
@@ -178,7 +184,8 @@ std::int64_t thread_cpu_us() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
 }
 
-// A 1 ms periodic timer on the producer's io_context; lateness = when it ran - when it was due.
+// A 1 ms periodic timer on the producer's io_context; lateness = when it ran - when it was due. Wall clock: on a
+// loaded machine it includes preemption, so it is reported, not asserted (the CPU time below is).
 class lateness_probe {
  public:
   explicit lateness_probe(asio::io_context& io) : timer_(io) {}
@@ -209,59 +216,125 @@ class lateness_probe {
   bool stopped_ = false;
 };
 
+// What one turn of the loop (one io_context::run_one: the reactor's pass plus one handler) cost in this thread's
+// CPU time, which preemption by other processes does not inflate, and how many send completions it delivered.
+struct loop_turns {
+  std::size_t turns = 0;
+  std::int64_t worst_cpu_us = 0;     // the producer's turns (the test's own chunks of sends are excluded)
+  std::size_t most_completions = 0;  // send completions delivered in one turn
+  std::size_t turns_at_most = 0;     // how many turns delivered that many
+  std::vector<std::int64_t> cpu_us;  // every producer turn, for percentiles
+};
+
+// Runs `io` one handler at a time until done() or timeout, measuring each turn. `test_turn` is set by the test's
+// own handlers (so their cost is not charged to the producer); `completed` counts send completions.
+template <class Done>
+bool run_measured(asio::io_context& io, Done done, std::chrono::seconds timeout, loop_turns& t, bool& test_turn,
+                  const std::size_t& completed) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (io.stopped()) io.restart();
+    test_turn = false;
+    const auto completed_before = completed;
+    const auto cpu_before = thread_cpu_us();
+    if (io.run_one_for(milliseconds(100)) == 0) continue;
+    const auto cpu = thread_cpu_us() - cpu_before;
+    const auto completions = completed - completed_before;
+    ++t.turns;
+    if (completions > t.most_completions) t.most_completions = completions, t.turns_at_most = 0;
+    if (completions == t.most_completions) ++t.turns_at_most;
+    if (test_turn) continue;
+    t.cpu_us.push_back(cpu);
+    t.worst_cpu_us = std::max(t.worst_cpu_us, cpu);
+  }
+  return true;
+}
+
+// One measured run: `total` records with 64 keys to `topic` as fast as the loop allows, sent in posted chunks of
+// 100 (so the test's own handler never holds the loop for long), until every record completed.
+struct measured_run {
+  loop_turns turns;
+  std::int64_t worst_send_cpu_us = 0;  // the CPU time of the longest async_send call
+  std::vector<std::int64_t> lateness_us;
+  std::chrono::milliseconds elapsed{};
+  bool finished = false;
+  void print(const char* what) const {
+    auto pct = [](std::vector<std::int64_t> s, double q) {
+      std::sort(s.begin(), s.end());
+      return s.empty() ? 0 : s[static_cast<std::size_t>(q * static_cast<double>(s.size() - 1))];
+    };
+    std::cout << what << ": " << elapsed.count() << " ms, " << turns.turns << " loop turns; producer turns CPU p50 "
+              << pct(turns.cpu_us, 0.5) << " us, p99 " << pct(turns.cpu_us, 0.99) << " us, worst "
+              << turns.worst_cpu_us << " us; slowest async_send " << worst_send_cpu_us
+              << " us CPU; most completions in one turn " << turns.most_completions << " (" << turns.turns_at_most
+              << " turns); 1 ms timer lateness (wall clock) p50 " << pct(lateness_us, 0.5) << " us, p99 "
+              << pct(lateness_us, 0.99) << " us, worst " << pct(lateness_us, 1.0) << " us\n";
+  }
+};
+
+measured_run send_measured(asio::io_context& io, producer& p, const std::string& topic,
+                           std::size_t total, std::vector<test_record>& sent, const std::size_t& completed,
+                           const std::function<void(producer&, test_record)>& send) {
+  constexpr std::size_t chunk = 100;
+  measured_run run;
+  lateness_probe probe(io);
+  probe.start();
+  const auto start = std::chrono::steady_clock::now();
+  const std::size_t first = sent.size(), target = first + total;
+  bool test_turn = false;
+  std::function<void()> send_chunk = [&] {
+    test_turn = true;
+    for (std::size_t n = 0; n < chunk && sent.size() < target; ++n) {
+      const auto i = sent.size() - first;
+      test_record r{.topic = topic, .key = "k" + std::to_string(i % 64), .value = "lateness-" + std::to_string(i)};
+      const auto cpu_start = thread_cpu_us();
+      send(p, std::move(r));
+      run.worst_send_cpu_us = std::max(run.worst_send_cpu_us, thread_cpu_us() - cpu_start);
+    }
+    if (sent.size() < target) asio::post(io, send_chunk);
+  };
+  asio::post(io, send_chunk);
+  run.finished = run_measured(io, [&] { return sent.size() == target && completed == target; }, seconds(180),
+                              run.turns, test_turn, completed);
+  run.elapsed = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+  probe.stop();
+  run.lateness_us = probe.samples_us;
+  return run;
+}
+
+// Generous for the work itself (measured on a 2-core machine shared with builds: see docs/testing.md), far below a
+// blocking call or a burst proportional to the records in flight (moving a backlog of ~65k completions into a
+// bigger queue took 3-12 ms before ring_queue grew by blocks).
+constexpr std::int64_t turn_cpu_bound_us = 3000, send_cpu_bound_us = 2000;
+constexpr std::size_t completions_per_turn = 64;  // docs/architecture.md
+
+void expect_never_blocked(const measured_run& run) {
+  EXPECT_LT(run.turns.worst_cpu_us, turn_cpu_bound_us) << "one turn of the loop spent that long in the producer";
+  EXPECT_LT(run.worst_send_cpu_us, send_cpu_bound_us) << "one async_send call took that long";
+  EXPECT_LE(run.turns.most_completions, completions_per_turn) << "completions delivered in one turn of the loop";
+  // Responses finish hundreds of records each here, so the limit is reached, not merely never exceeded.
+  EXPECT_EQ(run.turns.most_completions, completions_per_turn);
+  EXPECT_GT(run.turns.turns_at_most, 100u);
+  EXPECT_FALSE(run.lateness_us.empty()) << "the timer never ran while the records went out";
+}
+
+// The loop is never blocked by the producer: while 100k lz4-compressed records go out as fast as they can, from a
+// cold start (connections, metadata, and every buffer and queue growing to its high-water mark on the way), no
+// turn of the loop spends 3 ms of CPU in the producer, no async_send call 2 ms, and no turn delivers more than 64
+// completions (docs/architecture.md: a response that finishes thousands of records hands them over 64 per turn,
+// so timers and sockets get a look in between).
 TEST_F(producer_test, LoopNeverBlockedWhileSending100k) {
   const auto topic = unique_topic("lateness");
   create_topic(topic, 6);
   auto p = make_producer({{"compression.type", "lz4"}});
-  constexpr std::size_t total = 100000, chunk = 100;
-  sent.reserve(total);
-  lateness_probe probe(io);
-  probe.start();
-  const auto start = std::chrono::steady_clock::now();
-  // As fast as possible, but in posted chunks so that the test's own loop does not hold the io_context for long.
-  std::int64_t worst_chunk_us = 0;  // the test's own share of the loop: how long one chunk of sends took
-  std::int64_t worst_send_us = 0;   // the longest single async_send call (wall clock) ...
-  std::int64_t worst_send_cpu_us = 0;  // ... and the CPU time this thread spent in it (less: it was preempted)
-  std::size_t worst_send_index = 0;
-  std::function<void()> send_chunk = [&] {
-    const auto chunk_start = std::chrono::steady_clock::now();
-    for (std::size_t n = 0; n < chunk && sent.size() < total; ++n) {
-      auto i = sent.size();
-      test_record r{.topic = topic, .key = "k" + std::to_string(i % 64), .value = "lateness-" + std::to_string(i)};
-      const auto cpu_start = thread_cpu_us();
-      const auto send_start = std::chrono::steady_clock::now();
-      send(*p, std::move(r));
-      const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - send_start).count();
-      if (took > worst_send_us) {
-        worst_send_us = took;
-        worst_send_cpu_us = thread_cpu_us() - cpu_start;
-        worst_send_index = i;
-      }
-    }
-    worst_chunk_us = std::max<std::int64_t>(
-        worst_chunk_us, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - chunk_start).count());
-    if (sent.size() < total) asio::post(io, send_chunk);
-  };
-  asio::post(io, send_chunk);
-  ASSERT_TRUE(run_until(io, [&] { return sent.size() == total && completed == total; }, seconds(180)))
-      << completed << " of " << total;
-  const auto elapsed = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
-  probe.stop();
-  auto s = probe.samples_us;
-  ASSERT_FALSE(s.empty());
-  std::sort(s.begin(), s.end());
-  auto at = [&](double q) { return s[static_cast<std::size_t>(q * static_cast<double>(s.size() - 1))]; };
-  std::cout << "100k records in " << elapsed.count() << " ms; 1 ms timer lateness over " << s.size()
-            << " samples: p50 " << at(0.5) << " us, p99 " << at(0.99) << " us, p99.9 " << at(0.999) << " us, worst "
-            << s.back() << " us; slowest chunk of " << chunk << " sends " << worst_chunk_us
-            << " us, slowest async_send call " << worst_send_us << " us (" << worst_send_cpu_us << " us CPU, record "
-            << worst_send_index << ")\n";
-  // A sanity bound only: CI machines are noisy, and this also includes the test's own chunks of sends.
-  EXPECT_LT(s.back(), 2'000'000) << "the event loop was blocked for " << s.back() << " us";
+  sent.reserve(100000);
+  const auto run = send_measured(io, *p, topic, 100000, sent, completed,
+                                 [this](producer& pr, test_record r) { send(pr, std::move(r)); });
+  ASSERT_TRUE(run.finished) << completed << " of " << sent.size();
+  run.print("100k records");
+  expect_never_blocked(run);
   expect_all_delivered();
-  std::int64_t stored = 0;
-  for (auto [partition, end] : end_offsets(topic)) stored += end;
-  EXPECT_EQ(stored, static_cast<std::int64_t>(total));
   verify_read_back(topic);
 }
 

@@ -320,12 +320,31 @@ TEST(ServerApi, HealthReadinessAndMetrics) {
 
 TEST(ServerApi, NotReadyWhileKafkaIsUnreachable) {
   // Nothing listens on port 1: the worker keeps trying, /healthz says the process is up, /readyz says not ready.
-  kt::server_process server({"--workers", "1", "--bootstrap", "127.0.0.1:1", "-X", "max.block.ms=300"}, false);
+  // --verbose logs every failed async_connect round (max.block.ms=300 each), so the test waits for two of them.
+  kt::server_process server({"--workers", "1", "--bootstrap", "127.0.0.1:1", "-X", "max.block.ms=300", "--verbose"},
+                            false);
   kt::client c(server.port());
-  EXPECT_EQ(c.get("/healthz").status, 200u);
-  std::this_thread::sleep_for(800ms);  // two async_connect rounds have given up by now
-  auto ready = c.get("/readyz");
+  EXPECT_EQ(c.get("/healthz").status, 200u);  // answered by the worker, so it has been forked
+  const auto first_worker = server.workers();
+  ASSERT_EQ(first_worker.size(), 1u);
+  auto failed_rounds = [&] {
+    const auto log = server.log();
+    std::size_t n = 0;
+    for (auto pos = log.find("no metadata from Kafka yet"); pos != std::string::npos;
+         pos = log.find("no metadata from Kafka yet", pos + 1))
+      ++n;
+    return n;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (failed_rounds() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  ASSERT_GE(failed_rounds(), 2u) << server.log();
+  // New connections: if the worker had died, they would reach its replacement and the checks below say so.
+  auto ready = kt::client(server.port()).get("/readyz");
   EXPECT_EQ(ready.status, 503u);
   EXPECT_NE(ready.body.find("no metadata from Kafka"), std::string::npos) << ready.body;
-  EXPECT_EQ(server.workers().size(), 1u);  // still the first worker: failing to connect is not a crash
+  // Failing to connect is not a crash: the same worker process, never restarted by the master.
+  EXPECT_EQ(server.workers(), first_worker);
+  const auto metrics = kt::client(server.port()).get("/metrics").body;
+  EXPECT_EQ(kt::metric(metrics, "kafkio_server_worker_restarts_total"), 0) << metrics;
+  EXPECT_EQ(kt::metric(metrics, "kafkio_producer_ready{worker=\"0\"}"), 0) << metrics;
 }

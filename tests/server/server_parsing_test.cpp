@@ -407,6 +407,7 @@ TEST(ServerErrors, ClassifiesLikeRestProxy) {
   using kafkio::client_errc;
   using kafkio::kafka_errc;
   EXPECT_EQ(ks::classify(make_error_code(client_errc::unknown_topic)).error_code, 40401);
+  EXPECT_EQ(ks::classify(make_error_code(client_errc::invalid_topic_name)).error_code, 40401);
   EXPECT_EQ(ks::classify(make_error_code(client_errc::unknown_partition)).error_code, 40402);
   EXPECT_EQ(ks::classify(make_error_code(client_errc::delivery_timeout)).error_code, 50003);
   EXPECT_EQ(ks::classify(make_error_code(client_errc::queue_full)).error_code, 50003);
@@ -653,13 +654,19 @@ TEST(ServerOptions, FlagsOverrideEnvironment) {
 
 TEST(ServerOptions, RefusesBadValuesWithTheirName) {
   auto none = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
-  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
-           {"--workers", "0", "--bootstrap", "b:1"}, {"--listen", "nohost", "--bootstrap", "b:1"},
-           {"--max-body-bytes", "lots", "--bootstrap", "b:1"}, {"--bogus", "--bootstrap", "b:1"},
-           {"-X", "novalue", "--bootstrap", "b:1"}, {"--idle-timeout", "-1", "--bootstrap", "b:1"},
-           {"--worker-timeout", "0.5", "--bootstrap", "b:1"}, {"--max-body-memory", "0", "--bootstrap", "b:1"}, {}}) {
+  // Each error names what was wrong (the option, or the value given), so the user knows what to fix.
+  for (const auto& [args, named] : std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>>{
+           {{"--workers", "0", "--bootstrap", "b:1"}, {"workers", "'0'"}},
+           {{"--listen", "nohost", "--bootstrap", "b:1"}, {"listen", "'nohost'"}},
+           {{"--max-body-bytes", "lots", "--bootstrap", "b:1"}, {"max-body-bytes", "'lots'"}},
+           {{"--bogus", "--bootstrap", "b:1"}, {"--bogus"}},
+           {{"-X", "novalue", "--bootstrap", "b:1"}, {"-X", "'novalue'"}},
+           {{"--idle-timeout", "-1", "--bootstrap", "b:1"}, {"idle-timeout", "'-1'"}},
+           {{"--workers"}, {"--workers", "needs a value"}},
+           {{}, {"--bootstrap"}}}) {
     auto r = ks::parse_options(args, none);
-    EXPECT_FALSE(r.error.empty());
+    ASSERT_FALSE(r.error.empty()) << args.size();
+    for (const auto& n : named) EXPECT_NE(r.error.find(n), std::string::npos) << "'" << n << "' not in: " << r.error;
   }
   EXPECT_TRUE(ks::parse_options({"--help"}, none).help);
   EXPECT_NE(ks::usage_text().find("KAFKIO_SERVER_MAX_CONNECTIONS"), std::string::npos);

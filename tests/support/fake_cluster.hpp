@@ -92,6 +92,9 @@ class fake_cluster {
     std::int16_t produce_max = 12, metadata_max = 12, init_producer_id_max = 5;
     std::int32_t default_partitions = 1;     // for topics created by a Metadata request
     bool auto_create = true;
+    // As Kafka does (ProducerStateManager): a partition with no state for a producer id accepts whatever sequence
+    // that producer's first batch carries, not only 0. Off: only sequence 0 starts a producer (stricter).
+    bool any_first_sequence = false;
   };
 
   // `address(node)`: the host and port Metadata advertises for a node.
@@ -422,8 +425,10 @@ class fake_cluster {
       auto& st = part.producers[h.producer_id];
       if (h.producer_epoch < st.epoch) return 47;  // INVALID_PRODUCER_EPOCH
       const bool new_epoch = h.producer_epoch > st.epoch;
+      const bool unknown_producer = st.epoch < 0;
       const auto expected = new_epoch ? 0 : (st.last_sequence == INT32_MAX ? 0 : st.last_sequence + 1);
-      if (h.base_sequence != expected) return 45;  // OUT_OF_ORDER_SEQUENCE_NUMBER
+      if (h.base_sequence != expected && !(unknown_producer && opts_.any_first_sequence))
+        return 45;  // OUT_OF_ORDER_SEQUENCE_NUMBER
       if (new_epoch) st = idempotence_state{h.producer_epoch, -1, {}};
       st.last_sequence = static_cast<std::int32_t>((static_cast<std::int64_t>(h.base_sequence) + count - 1) %
                                                    (std::int64_t{INT32_MAX} + 1));

@@ -1,6 +1,8 @@
-// Global operator new (and aligned_alloc, which Asio's recycling allocator uses) replaced once for the unit test
-// executables (allocation_probe.cpp): while `enabled`, it counts allocations and remembers the largest. Used to
-// show that hot paths allocate nothing and that decoders never allocate beyond their caps. Not active under AddressSanitizer (see allocation_probe.cpp).
+// Every heap allocation of the unit test executables passes through allocation_probe.cpp: malloc, calloc, realloc,
+// memalign, aligned_alloc, posix_memalign (what zlib, lz4, zstd and OpenSSL use) and operator new (through malloc).
+// While `enabled`, it counts the calls and remembers the largest request. Used to show that hot paths allocate
+// nothing and that decoders never allocate beyond their caps; allocation_probe_test checks that it counts at all.
+// Not active under AddressSanitizer (see allocation_probe.cpp).
 #pragma once
 
 #include <atomic>

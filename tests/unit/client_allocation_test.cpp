@@ -283,26 +283,53 @@ TEST(InlineFunction, StoresMoveOnlyCallablesWithoutAllocating) {
 
 TEST(RingQueue, InsertsAndErasesInTheMiddleAcrossTheWrap) {
   core::ring_queue<int> q;
-  for (int i = 0; i < 6; ++i) q.push_back(int{i});
-  for (int i = 0; i < 5; ++i) q.pop_front();  // head near the end of the 8 slots: later elements wrap
-  for (int i = 6; i < 10; ++i) q.push_back(int{i});
-  q.insert_at(2, 100);  // 5 6 100 7 8 9  (a retried batch goes back ahead of newer ones)
-  q.insert_at(0, 200);  // 200 5 6 100 7 8 9
+  constexpr int block = static_cast<int>(core::ring_queue<int>::block_size);
+  for (int i = 0; i < block - 2; ++i) q.push_back(int{i});
+  for (int i = 0; i < block - 3; ++i) q.pop_front();  // head near the end of the first block: the rest crosses
+  for (int i = block - 2; i < block + 2; ++i) q.push_back(int{i});
+  // q: 29 30 31 32 33  (block 32)
+  q.insert_at(2, 100);  // 29 30 100 31 32 33  (a retried batch goes back ahead of newer ones)
+  q.insert_at(0, 200);  // 200 29 30 100 31 32 33
   q.insert_at(q.size(), 300);
-  q.erase_at(4);        // an expired batch leaves from the middle: 200 5 6 100 8 9 300
+  q.erase_at(4);        // an expired batch leaves from the middle: 200 29 30 100 32 33 300
   std::vector<int> seen;
   for (std::size_t i = 0; i < q.size(); ++i) seen.push_back(q[i]);
-  EXPECT_EQ(seen, (std::vector<int>{200, 5, 6, 100, 8, 9, 300}));
+  const int b = block;
+  EXPECT_EQ(seen, (std::vector<int>{200, b - 3, b - 2, 100, b, b + 1, 300}));
   EXPECT_EQ(q.front(), 200);
   EXPECT_EQ(q.back(), 300);
   q.pop_back();
-  EXPECT_EQ(q.back(), 9);
+  EXPECT_EQ(q.back(), b + 1);
+}
+
+// Growth allocates room and never moves what is queued (moving a backlog of ~65k completions into a bigger ring
+// took 3-12 ms in one turn of the loop): an element's address stays the same until it is popped, across 100,000
+// pushes, and the queue still comes out in order.
+TEST(RingQueue, GrowingNeverMovesElements) {
+  core::ring_queue<std::string> q;
+  q.push_back("first, long enough not to fit in the small-string buffer");
+  q.push_back("second, long enough not to fit in the small-string buffer");
+  const std::string* first = &q.front();
+  const std::string* second = &q[1];
+  const char* first_bytes = q.front().data();
+  for (int i = 0; i < 100000; ++i) q.push_back(std::to_string(i));
+  EXPECT_EQ(&q.front(), first);
+  EXPECT_EQ(&q[1], second);
+  EXPECT_EQ(q.front().data(), first_bytes);
+  q.pop_front();
+  EXPECT_EQ(&q.front(), second);
+  q.pop_front();
+  for (int i = 0; i < 100000; ++i) {
+    ASSERT_EQ(q.front(), std::to_string(i));
+    q.pop_front();
+  }
+  EXPECT_TRUE(q.empty());
 }
 
 TEST(RingQueue, KeepsOrderAcrossWrapAndGrowthThenStopsAllocating) {
   core::ring_queue<std::unique_ptr<int>> q;
   int next_in = 0, next_out = 0;
-  // Interleaved pushes and pops so the head wraps around while the ring also grows (8, 16, 32).
+  // Interleaved pushes and pops so the head wraps around while the ring also grows (1, 2, 4 blocks of 32).
   for (int round = 0; round < 20; ++round) {
     for (int i = 0; i < round; ++i) q.push_back(std::make_unique<int>(next_in++));
     for (int i = 0; i < round / 2; ++i) {

@@ -286,12 +286,21 @@ TEST_F(Producer, DestructionAbortsRecordsWaitingForMetadata) {
   for (const auto& o : outcomes) EXPECT_EQ(o.ec, std::errc::operation_canceled) << o.ec.message();
 }
 
-TEST_F(Producer, DestructionWithoutAnyRecordIsQuiet) {
+// docs/producer.md: constructing a producer does nothing else; connections start with the first record (or
+// async_connect). A producer that never gets a record opens no connection and sends nothing, up to its end.
+TEST_F(Producer, IdleProducerNeverConnects) {
   start();
-  run_for(io, 20ms);
+  run_for(io, 100ms);
+  EXPECT_EQ(fake->connections_accepted(), 0);
   prod.reset();
   run_for(io, 20ms);
-  EXPECT_EQ(fake->requests(api_key::produce), 0);
+  EXPECT_EQ(fake->connections_accepted(), 0);
+  EXPECT_TRUE(fake->request_log().empty());
+  // The fake does see a producer that has a record (so the counts above can fail).
+  start();
+  send("v0");
+  ASSERT_TRUE(all_completed());
+  EXPECT_GE(fake->connections_accepted(), 1);
 }
 
 }  // namespace

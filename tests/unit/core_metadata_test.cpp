@@ -52,6 +52,14 @@ TEST(CoreReadMetadata, AnAbsurdPartitionIndexIsAnErrorNotAHugeAllocation) {
   EXPECT_EQ(core::read_metadata(m, r), client_errc::malformed_length);
 }
 
+TEST(CoreReadMetadata, TheLargestPartitionIndexIsAnErrorNotAnOverflow) {
+  // Found by producer_responses_fuzz: index + 1 overflowed int32 before the comparison.
+  auto m = sample();
+  m.topics[0].partitions[0].partition_index = std::numeric_limits<std::int32_t>::max();
+  core::metadata_result r;
+  EXPECT_EQ(core::read_metadata(m, r), client_errc::malformed_length);
+}
+
 TEST(CoreReadMetadata, ANegativePartitionIndexIsSkipped) {
   auto m = sample();
   m.topics[0].partitions[0].partition_index = -5;  // was partition 2

@@ -212,7 +212,7 @@ TEST(ClientCategory, EveryValueHasItsOwnMessage) {
     EXPECT_TRUE(seen.insert(text).second) << "message shared by two values: " << text;
     last_known = v;
   }
-  EXPECT_GE(last_known, static_cast<int>(client_errc::fatal_producer_state));
+  EXPECT_GE(last_known, static_cast<int>(client_errc::invalid_topic_name));
   EXPECT_EQ(client_category().message(0), "unknown kafkio error 0");
   EXPECT_STREQ(client_category().name(), "kafkio");
 }
@@ -233,7 +233,8 @@ TEST(IsRetriable, ClientCategoryOnlyTransientFailures) {
   EXPECT_TRUE(is_retriable(client_errc::broker_connection_failed));
   for (auto e : {client_errc::truncated, client_errc::crc_mismatch, client_errc::invalid_config,
                  client_errc::record_too_large, client_errc::delivery_timeout, client_errc::producer_closed,
-                 client_errc::authentication_failed, client_errc::fatal_producer_state})
+                 client_errc::authentication_failed, client_errc::fatal_producer_state,
+                 client_errc::invalid_topic_name})
     EXPECT_FALSE(is_retriable(e)) << std::error_code(e).message();
   // Same numeric value, different category: must not be confused with a Kafka code.
   const int timeout_value = static_cast<int>(client_errc::request_timeout);

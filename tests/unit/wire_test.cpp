@@ -1,4 +1,9 @@
 // Primitive types: byte layouts of docs/protocol.md, "Primitive types", and the reader's failure rules.
+#include "allocation_probe.hpp"
+
+#include <kafkio/protocol/message.hpp>
+#include <kafkio/protocol/messages/api_versions_response.hpp>
+#include <kafkio/protocol/messages/metadata_response.hpp>
 #include <kafkio/protocol/wire.hpp>
 
 #include <gtest/gtest.h>
@@ -100,11 +105,31 @@ TEST(Wire, TruncationIsStickyAndSafe) {
   EXPECT_EQ(r.error(), client_errc::truncated);
 }
 
+// An array count of 2^31-1 in a few bytes of input must not make a decoder reserve memory for it: the count is
+// checked against the bytes left (each element takes at least `min_element_size`) before anything is allocated.
+// Measured with the allocation probe (allocation_probe.hpp; inactive under AddressSanitizer).
 TEST(Wire, HugeArrayCountDoesNotAllocate) {
+  namespace probe = kafkio::test::allocation_probe;
   byte_buffer b{0x7f, 0xff, 0xff, 0xff, 0, 0};
   reader r(b);
+  probe::start();
   EXPECT_EQ(r.array_length(4), 0);
+  probe::stop();
   EXPECT_EQ(r.error(), client_errc::truncated);
+  EXPECT_EQ(probe::count.load(), 0u);
+  // Whole messages: ApiVersions v0 (error code, then the api_keys count) and Metadata v12 (throttle, then a
+  // compact brokers count of 2^31-2) claim huge arrays in 6 bytes.
+  api_versions_response versions;
+  const byte_buffer huge_versions{0, 0, 0x7f, 0xff, 0xff, 0xff};
+  metadata_response metadata;
+  const byte_buffer huge_metadata{0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x07};
+  probe::start();
+  const auto versions_ec = decode_message(huge_versions, versions, 0);
+  const auto metadata_ec = decode_message(huge_metadata, metadata, 12);
+  probe::stop();
+  EXPECT_EQ(versions_ec, client_errc::truncated);
+  EXPECT_TRUE(metadata_ec) << "decoded a metadata response from 9 bytes";
+  EXPECT_LT(probe::largest.load(), 1024u) << "a decoder reserved memory for a claimed array";
 }
 
 TEST(Wire, TaggedFieldsPreserveUnknown) {

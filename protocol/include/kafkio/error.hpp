@@ -104,6 +104,7 @@ enum class client_errc : int {
   broker_connection_failed,   // could not connect to any bootstrap broker
   authentication_failed,      // SASL handshake or authentication failed
   fatal_producer_state,       // idempotent producer state cannot be recovered
+  invalid_topic_name,         // not a legal Kafka topic name (kafkio/topic_name.hpp)
 };
 
 const std::error_category& kafka_category() noexcept;

@@ -49,10 +49,14 @@ inline std::error_code read_metadata(protocol::metadata_response& m, metadata_re
     topic_metadata tm;
     tm.error = t.error_code;
     tm.topic_id = t.topic_id;
-    std::int32_t count = 0;
-    for (const auto& p : t.partitions) count = std::max(count, p.partition_index + 1);
-    if (static_cast<std::size_t>(count) > t.partitions.size()) return make_error_code(client_errc::malformed_length);
-    tm.partitions.resize(static_cast<std::size_t>(count));
+    std::size_t count = 0;  // highest index + 1; compared before adding, as an index may be INT32_MAX
+    for (const auto& p : t.partitions) {
+      if (p.partition_index < 0) continue;
+      if (static_cast<std::size_t>(p.partition_index) >= t.partitions.size())
+        return make_error_code(client_errc::malformed_length);
+      count = std::max(count, static_cast<std::size_t>(p.partition_index) + 1);
+    }
+    tm.partitions.resize(count);
     for (const auto& p : t.partitions)
       if (p.partition_index >= 0)
         tm.partitions[static_cast<std::size_t>(p.partition_index)] = {p.leader_id, p.leader_epoch, p.error_code};

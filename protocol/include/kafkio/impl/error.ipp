@@ -57,6 +57,9 @@ class client_error_category final : public std::error_category {
       case client_errc::broker_connection_failed: return "could not connect to any broker";
       case client_errc::authentication_failed: return "authentication failed";
       case client_errc::fatal_producer_state: return "idempotent producer state cannot be recovered";
+      case client_errc::invalid_topic_name:
+        return "invalid topic name: Kafka allows 1 to 249 ASCII letters, digits, '.', '_' and '-', "
+               "and not \".\" or \"..\"";
     }
     return "unknown kafkio error " + std::to_string(code);
   }

@@ -1,6 +1,8 @@
 // producer_core: taking records, batching them per partition, completing them; flush, close and abort.
 #pragma once
 
+#include <kafkio/topic_name.hpp>
+
 #include <algorithm>
 
 namespace kafkio::core {
@@ -55,7 +57,7 @@ inline producer_core::producer_core(producer_config cfg, time_source clock, std:
 }
 
 inline std::error_code producer_core::validate(const producer_record& r) const {
-  if (r.topic.empty() || r.topic.size() > 249) return make_error_code(client_errc::unknown_topic);
+  if (auto ec = validate_topic_name(r.topic)) return ec;
   // One record alone must fit a request: record + batch header (61) + request/topic framing.
   if (buffer_charge(r) + 61 + 64 + r.topic.size() > static_cast<std::size_t>(cfg_.max_request_size))
     return make_error_code(client_errc::record_too_large);
