@@ -207,7 +207,9 @@ class producer_core {
   };
 
   // accumulate (impl/accumulate.hpp)
-  std::error_code validate(const producer_record& r) const;
+  // `known`: the record's topic already has a queue, so its name passed validate_topic_name when the queue was made.
+  std::error_code validate(const producer_record& r, const topic_queue* known) const;
+  topic_queue* find_topic(std::string_view name);  // nullptr if the topic has no queue yet
   topic_queue& topic_for(std::string_view name);
   std::error_code append(topic_queue& t, const producer_record& r, completion_id done, std::uint64_t generation);
   std::int32_t choose_partition(topic_queue& t, const producer_record& r, std::int32_t partitions);
@@ -297,6 +299,7 @@ class producer_core {
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, std::unique_ptr<topic_queue>, string_hash, std::equal_to<>> topics_;
+  topic_queue* last_topic_ = nullptr;  // the last one looked up: most producers send to one topic (no hashing then)
   std::vector<batch_ptr> batch_pool_;                          // finished batches, buffers kept for reuse
   std::vector<protocol::record_header_view> header_scratch_;  // reused per append
   // Reused by every sender pass and Produce request, so that steady state allocates nothing per request.

@@ -19,7 +19,9 @@
 #include <kafkio/protocol/crc32c.hpp>
 #include <kafkio/protocol/wire.hpp>
 
+#include <cassert>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -77,6 +79,28 @@ constexpr std::size_t varint_size(std::int64_t v) noexcept {
 constexpr std::size_t nullable_bytes_size(const std::optional<bytes_view>& b) noexcept {
   return b ? varint_size(static_cast<std::int64_t>(b->size())) + b->size() : 1;
 }
+
+// Writes into memory already sized for what is written: record_batch_builder::append knows a record's size before
+// encoding it, so it grows the buffer once and writes without a capacity check per byte. Varints are zigzag, as
+// writer::varint / varlong write them (for an int32 the 64-bit zigzag gives the same bytes).
+struct presized_writer {
+  std::uint8_t* at;
+  void byte(std::uint8_t b) noexcept { *at++ = b; }
+  void varlong(std::int64_t v) noexcept {
+    auto u = (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+    for (; u >= 0x80; u >>= 7) *at++ = static_cast<std::uint8_t>(u | 0x80);
+    *at++ = static_cast<std::uint8_t>(u);
+  }
+  void raw(const void* data, std::size_t n) noexcept {
+    if (n) std::memcpy(at, data, n);
+    at += n;
+  }
+  void nullable(const std::optional<bytes_view>& b) noexcept {
+    if (!b) return varlong(-1);
+    varlong(static_cast<std::int64_t>(b->size()));
+    raw(b->data(), b->size());
+  }
+};
 
 template <class T>
 void store_be(std::uint8_t* p, T value) noexcept {
@@ -175,19 +199,22 @@ class record_batch_builder {
     const std::size_t total = detail::varint_size(static_cast<std::int64_t>(body)) + body;
     if (count_ == INT32_MAX || total > max_batch_size - records_.size()) return client_errc::record_too_large;
     sealed_ = nullptr;
-    writer w(records_);
-    w.varint(static_cast<std::int32_t>(body));  // written once: the body size is known before encoding
-    w.int8(0);       // record attributes: unused
+    const std::size_t start = records_.size();
+    records_.resize(start + total);
+    detail::presized_writer w{records_.data() + start};
+    w.varlong(static_cast<std::int64_t>(body));  // written once: the body size is known before encoding
+    w.byte(0);                                   // record attributes: unused
     w.varlong(timestamp_delta);
-    w.varint(count_);  // offset delta
-    put_nullable(w, key);
-    put_nullable(w, value);
-    w.varint(static_cast<std::int32_t>(headers.size()));
+    w.varlong(count_);  // offset delta
+    w.nullable(key);
+    w.nullable(value);
+    w.varlong(static_cast<std::int64_t>(headers.size()));
     for (const auto& h : headers) {
-      w.varint(static_cast<std::int32_t>(h.key.size()));
+      w.varlong(static_cast<std::int64_t>(h.key.size()));
       w.raw(h.key.data(), h.key.size());
-      put_nullable(w, h.value);
+      w.nullable(h.value);
     }
+    assert(w.at == records_.data() + records_.size() && "encoded_record_body_size disagrees with the encoding");
     ++count_;
     if (timestamp > max_timestamp_) max_timestamp_ = timestamp;
     return {};
@@ -252,12 +279,6 @@ class record_batch_builder {
   }
 
  private:
-  static void put_nullable(writer& w, const std::optional<bytes_view>& b) {
-    if (!b) return w.varint(-1);
-    w.varint(static_cast<std::int32_t>(b->size()));
-    w.raw(b->data(), b->size());
-  }
-
   byte_buffer records_;     // header placeholder + records, uncompressed
   byte_buffer compressed_;  // header + compressed records, when a codec is used
   byte_buffer* sealed_ = nullptr;

@@ -56,8 +56,9 @@ inline producer_core::producer_core(producer_config cfg, time_source clock, std:
   }
 }
 
-inline std::error_code producer_core::validate(const producer_record& r) const {
-  if (auto ec = validate_topic_name(r.topic)) return ec;
+inline std::error_code producer_core::validate(const producer_record& r, const topic_queue* known) const {
+  if (!known)
+    if (auto ec = validate_topic_name(r.topic)) return ec;
   // One record alone must fit a request: record + batch header (61) + request/topic framing.
   if (buffer_charge(r) + 61 + 64 + r.topic.size() > static_cast<std::size_t>(cfg_.max_request_size))
     return make_error_code(client_errc::record_too_large);
@@ -80,7 +81,8 @@ inline producer_core::send_result producer_core::send(const producer_record& r, 
     return send_result::completed;
   };
   if (!accepting()) return fail_now(make_error_code(client_errc::producer_closed));
-  if (auto ec = validate(r)) return fail_now(ec);
+  auto* known = find_topic(r.topic);
+  if (auto ec = validate(r, known)) return fail_now(ec);
   auto charge = buffer_charge(r);
   auto ts = r.timestamp_ms ? *r.timestamp_ms : clock_.wall_now_ms();
   if (buffered_bytes_ + charge > buffer_memory() || !room_waiters_.empty()) {
@@ -93,7 +95,7 @@ inline producer_core::send_result producer_core::send(const producer_record& r, 
     return send_result::waiting_for_room;
   }
   count_accepted();
-  auto& t = topic_for(r.topic);
+  auto& t = known ? *known : topic_for(r.topic);
   producer_record stamped = r;
   stamped.timestamp_ms = ts;
   if (auto ec = append(t, stamped, done, generation_)) {
@@ -114,12 +116,19 @@ inline void producer_core::complete_record_error(completion_id done, std::string
   release_generation(generation);
 }
 
-inline producer_core::topic_queue& producer_core::topic_for(std::string_view name) {
+inline producer_core::topic_queue* producer_core::find_topic(std::string_view name) {
+  if (last_topic_ && last_topic_->name == name) return last_topic_;
   auto it = topics_.find(name);
-  if (it != topics_.end()) return *it->second;
+  if (it == topics_.end()) return nullptr;
+  return last_topic_ = it->second.get();  // queues are never erased: the pointer stays valid
+}
+
+inline producer_core::topic_queue& producer_core::topic_for(std::string_view name) {
+  if (auto* t = find_topic(name)) return *t;
   auto t = std::make_unique<topic_queue>();
   t->name = std::string(name);
   auto& ref = *t;
+  last_topic_ = &ref;
   topics_.emplace(ref.name, std::move(t));
   if (!metadata_.usable_topic(ref.name)) request_metadata();
   return ref;
