@@ -131,7 +131,9 @@ class producer_tls_test : public producer_test {
     for (std::size_t i = 0; i < deliveries.size(); ++i) {
       EXPECT_EQ(deliveries[i].completions, 1) << "record " << i;
       EXPECT_TRUE(deliveries[i].ec) << "record " << i << " was delivered";
-      if (with) EXPECT_EQ(deliveries[i].ec, *with) << "record " << i << ": " << deliveries[i].ec.message();
+      if (with) {
+        EXPECT_EQ(deliveries[i].ec, *with) << "record " << i << ": " << deliveries[i].ec.message();
+      }
     }
   }
 
