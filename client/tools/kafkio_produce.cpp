@@ -13,6 +13,9 @@
 
 #include <unistd.h>
 
+#include <optional>
+#include <system_error>
+
 namespace asio = boost::asio;
 
 namespace {
@@ -148,7 +151,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   asio::io_context io;
-  kafkio::producer p(io.get_executor(), parsed);
+  std::optional<kafkio::producer> made;
+  try {
+    made.emplace(io.get_executor(), parsed);  // reads TLS certificates and keys
+  } catch (const std::system_error& e) {
+    std::cerr << "kafkio-produce: " << e.what() << "\n";
+    return 2;
+  }
+  auto& p = *made;
   if (o.verbose)
     p.set_logger([](kafkio::log_level, std::string_view msg) { std::cerr << "kafkio: " << msg << "\n"; });
   run_state st;

@@ -27,6 +27,12 @@ _JAVA = {
     "request.timeout.ms", "delivery.timeout.ms", "max.request.size", "metadata.max.age.ms", "max.block.ms",
     "socket.connection.setup.timeout.ms", "reconnect.backoff.ms", "reconnect.backoff.max.ms",
     "receive.message.max.bytes", "security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",
+    # TLS: Java's names and librdkafka's (producer_config_tables.hpp resolves the aliases: one table).
+    "ssl.truststore.type", "ssl.truststore.location", "ssl.truststore.certificates", "ssl.keystore.type",
+    "ssl.keystore.location", "ssl.keystore.certificate.chain", "ssl.keystore.key", "ssl.key.password",
+    "ssl.endpoint.identification.algorithm", "ssl.enabled.protocols", "ssl.cipher.suites",
+    "ssl.ca.location", "ssl.ca.pem", "ssl.certificate.location", "ssl.certificate.pem", "ssl.key.location",
+    "ssl.key.pem", "enable.ssl.certificate.verification",
 }
 
 # Accepted and ignored: tuning knobs of librdkafka's internals with no kafkio counterpart (the behaviour they tune
@@ -125,9 +131,6 @@ def translate(conf, kwargs):
             raise TypeError("configuration keys must be str")
         if key in _UNSUPPORTED:
             raise _invalid_argument(f'Configuration property "{key}" is not supported by kafkio: {_UNSUPPORTED[key]}')
-        if key.startswith("ssl.") or key.startswith("ssl_"):
-            raise _invalid_argument(f'Configuration property "{key}": kafkio has no TLS yet (security.protocol '
-                                    'PLAINTEXT or SASL_PLAINTEXT)')
         if key == "on_delivery":
             if value is not None and not callable(value):
                 raise TypeError("on_delivery must be callable")

@@ -20,6 +20,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <pthread.h>
@@ -156,8 +157,13 @@ class native_producer {
     if (!parsed) raise_kafka_exception(category_client, static_cast<int>(client_errc::invalid_config), parsed.message);
     max_request_size_ = static_cast<std::size_t>(parsed.config.max_request_size);
     notes_ = parsed.notes;
-    core_ = std::make_shared<io_thread_producer>(parsed.config, librdkafka_partitioner(partitioner),
-                                                 !log_handler_.is_none());
+    try {  // TLS certificates and keys are read here: unreadable ones are a configuration error too
+      core_ = std::make_shared<io_thread_producer>(parsed.config, librdkafka_partitioner(partitioner),
+                                                   !log_handler_.is_none());
+    } catch (const std::system_error& e) {
+      if (e.code() != client_errc::invalid_config) throw;
+      raise_kafka_exception(category_client, static_cast<int>(client_errc::invalid_config), e.what());
+    }
   }
 
   ~native_producer() {

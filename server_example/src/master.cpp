@@ -3,7 +3,10 @@
 #include "shared_stats.hpp"
 #include "worker.hpp"
 
+#include <kafkio/producer.hpp>
 #include <kafkio/producer_config.hpp>
+
+#include <boost/asio/io_context.hpp>
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -253,6 +256,17 @@ int run_master(const server_options& options) {
     return 1;
   }
   for (const auto& note : cfg.notes) std::cerr << "kafkio-server: note: " << note << "\n";
+  // TLS certificates and keys are read when a producer is constructed: read them once here too, so that an
+  // unreadable one stops the server before any worker starts (no I/O happens before a producer's first record).
+  if (cfg.config.uses_tls()) {
+    try {
+      boost::asio::io_context probe;
+      kafkio::producer check(probe.get_executor(), cfg);
+    } catch (const std::system_error& e) {
+      std::cerr << "kafkio-server: " << e.what() << "\n";
+      return 1;
+    }
+  }
 
   // Block the signals we wait for synchronously (sigtimedwait); workers inherit the mask and unblock them once
   // their own handlers exist, so a signal arriving during fork() is never lost or fatal.

@@ -133,7 +133,8 @@ def test_config_translation(bootstrap):
     ({"linger.ms": "soon"}, "linger.ms"),
     ({"acks": "most"}, "acks"),
     ({"transactional.id": "t"}, "transactions"),
-    ({"ssl.ca.location": "/x"}, "TLS"),
+    ({"security.protocol": "SSL", "ssl.ca.location": "/nonexistent/ca.pem"}, "ssl.truststore.location '/nonexistent"),
+    ({"security.protocol": "SSL", "ssl.certificate.location": "/c.pem"}, "needs its private key"),
     ({"queue.buffering.max.messages": 0}, "queue.buffering.max.messages"),
 ])
 def test_invalid_configuration_is_invalid_arg_like_confluent(bad, fragment):

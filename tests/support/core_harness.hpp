@@ -141,6 +141,8 @@ class core_harness {
   // Connection attempts to `node` fail (connection refused) while set; `hang` makes them never complete instead.
   void refuse_connections(int node, bool refuse = true) { refused_[node] = refuse; }
   void hang_connections(int node, bool hang = true) { hung_[node] = hang; }
+  // Connections to `node` fail as a refused certificate does: final, with the reason a TLS stream gives.
+  void reject_handshakes(int node, bool reject = true) { rejected_[node] = reject; }
   // The network drops every open connection (both ends see it).
   void drop_all_connections() {
     for (auto& [id, c] : conns_)
@@ -173,7 +175,7 @@ class core_harness {
 
  private:
   struct event {
-    enum class kind { connected, bytes, disconnected, refused } what;
+    enum class kind { connected, bytes, disconnected, refused, rejected } what;
     connection_id conn;
     byte_buffer data;
   };
@@ -268,6 +270,11 @@ class core_harness {
         case event::kind::refused:
           core.on_connected(s.ev.conn, std::make_error_code(std::errc::connection_refused));
           break;
+        case event::kind::rejected:
+          core.on_connected(s.ev.conn, std::make_error_code(std::errc::permission_denied),
+                            "TLS handshake with broker" + std::to_string(c.node) + " failed: certificate verify failed",
+                            true);
+          break;
         case event::kind::bytes:
           if (c.open) core.on_bytes(s.ev.conn, s.ev.data);
           break;
@@ -307,6 +314,7 @@ class core_harness {
         c.node = node;
         if (hung_[node]) return;  // never answers: the core's connect deadline must end it
         if (refused_[node]) return push_event(now_ + opts_.latency, r.connection, event::kind::refused, {});
+        if (rejected_[node]) return push_event(now_ + opts_.latency, r.connection, event::kind::rejected, {});
         c.session = cluster.open_session(node);
         c.session->wake = [this, id = r.connection] { deliver_output(id); };
         push_event(now_ + opts_.latency, r.connection, event::kind::connected, {});
@@ -367,7 +375,7 @@ class core_harness {
   std::priority_queue<scheduled, std::vector<scheduled>, std::greater<>> events_;
   std::uint64_t seq_ = 0;
   std::map<connection_id, sim_connection> conns_;
-  std::map<int, bool> refused_, hung_;
+  std::map<int, bool> refused_, hung_, rejected_;
   int connections_opened_ = 0, writes_ = 0;
   std::vector<std::pair<time_point, int>> connection_attempts_;
   std::vector<completion_id> order_;

@@ -25,7 +25,7 @@ struct driver_stub final : detail::connection_events {
   int written = 0, completed = 0;
   std::error_code error;
 
-  void on_connected(core::connection_id, std::error_code ec) override {
+  void on_connected(core::connection_id, std::error_code ec, std::string_view, bool) override {
     if (ec) {
       error = ec;
       return;
@@ -40,7 +40,7 @@ struct driver_stub final : detail::connection_events {
     ++written;
     if (pipe.end_write(frames)) conn->write(pipe);  // the next write starts inside this completion
   }
-  void on_disconnected(core::connection_id, std::error_code ec) override { error = ec; }
+  void on_disconnected(core::connection_id, std::error_code ec, std::string_view, bool) override { error = ec; }
 
   void queue(char c, std::size_t n) {
     pipe.enqueue(frame_of(c, n), 0, false, core::time_point::max(), [this](std::error_code ec, protocol::bytes_view) {
@@ -73,7 +73,7 @@ TEST(TcpConnection, AWriteStartedFromTheLastWritesCompletionKeepsItsFrames) {
 
   auto events = std::make_shared<driver_stub>();
   detail::handler_pool_ref pool;
-  conn = std::make_shared<detail::tcp_connection>(io.get_executor(), 1, events, pool);
+  conn = std::make_shared<detail::tcp_connection>(io.get_executor(), 1, events, pool, nullptr);
   events->conn = conn;
   conn->start({"127.0.0.1", std::to_string(acceptor.local_endpoint().port())});
   io.run_for(20s);

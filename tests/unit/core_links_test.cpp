@@ -77,6 +77,22 @@ TEST(CoreReconnect, AttemptsToADeadBrokerBackOffExponentiallyUpToTheMaximum) {
   }
 }
 
+// A certificate refused (TLS) is final for what waits, like wrong SASL credentials: the records and connect() fail
+// at once with the stream's error, not after max.block.ms; reconnects still back off.
+TEST(CoreReconnect, AFinalConnectionFailureFailsWhatWaitsAtOnceAndBacksOff) {
+  core_harness h({{"max.block.ms", "60000"}, {"reconnect.backoff.ms", "50"}, {"reconnect.backoff.max.ms", "400"}});
+  h.reject_handshakes(1);
+  auto c = h.connect();
+  auto id = h.send(rec("t", 0, "v"));
+  ASSERT_TRUE(h.advance_until([&] { return h.done(c) && h.done(id); }, 100ms));
+  EXPECT_EQ(h.result(c).error, std::errc::permission_denied);
+  EXPECT_EQ(h.result(id).error, std::errc::permission_denied);
+  EXPECT_TRUE(logged(h, "TLS handshake with broker1 failed: certificate verify failed"));
+  h.advance(3s);
+  EXPECT_LE(h.connection_attempts().size(), 12u) << "reconnects must back off";
+  EXPECT_GE(h.connection_attempts().size(), 3u);
+}
+
 TEST(CoreBrokenStream, AWrongCorrelationIdDropsTheConnectionAndTheBatchIsRetried) {
   core_harness h({{"linger.ms", "0"}});
   h.cluster.create_topic("t", 1);

@@ -211,6 +211,72 @@ TEST(ProducerConfigSecurity, SaslNeedsAUsernameAndPlaintextIgnoresCredentials) {
   EXPECT_THAT(r.notes, ElementsAre("sasl.username and sasl.password are ignored because security.protocol=PLAINTEXT"));
 }
 
+void expect_round_trip(const producer_config& c);
+
+TEST(ProducerConfigSecurity, TlsUnderJavaNamesAndLibrdkafkaAliases) {
+  auto java = parse_with({{"security.protocol", "SASL_SSL"}, {"sasl.mechanism", "SCRAM-SHA-512"},
+                          {"sasl.username", "u"}, {"sasl.password", "p"},
+                          {"ssl.truststore.type", "PEM"}, {"ssl.truststore.location", " /etc/ca.pem "},
+                          {"ssl.keystore.type", "pem"}, {"ssl.keystore.location", "/etc/client.pem"},
+                          {"ssl.key.password", " k "}, {"ssl.enabled.protocols", "TLSv1.3"},
+                          {"ssl.endpoint.identification.algorithm", ""}});
+  ASSERT_TRUE(java) << java.message;
+  EXPECT_TRUE(java.config.uses_tls());
+  EXPECT_TRUE(java.config.uses_sasl());
+  EXPECT_EQ(java.config.ssl_truststore_location, "/etc/ca.pem");
+  EXPECT_EQ(java.config.ssl_certificate_location, "/etc/client.pem");  // one PEM file with key and chain
+  EXPECT_EQ(java.config.ssl_key_location, "/etc/client.pem");
+  EXPECT_EQ(java.config.ssl_key_password, " k ");  // verbatim, like every password
+  EXPECT_EQ(java.config.ssl_endpoint_identification_algorithm, "");
+  auto librdkafka = parse_with({{"security.protocol", "ssl"}, {"sasl.mechanisms", "PLAIN"},
+                                {"ssl.ca.pem", "CA"}, {"ssl.certificate.pem", "CHAIN"}, {"ssl.key.pem", "KEY"},
+                                {"ssl.endpoint.identification.algorithm", "none"},
+                                {"enable.ssl.certificate.verification", "false"}});
+  ASSERT_TRUE(librdkafka) << librdkafka.message;
+  EXPECT_EQ(librdkafka.config.security_protocol, security_protocol_type::ssl);
+  EXPECT_EQ(librdkafka.config.ssl_truststore_certificates, "CA");
+  EXPECT_EQ(librdkafka.config.ssl_certificate_pem, "CHAIN");
+  EXPECT_EQ(librdkafka.config.ssl_key_pem, "KEY");
+  EXPECT_EQ(librdkafka.config.ssl_endpoint_identification_algorithm, "");
+  EXPECT_FALSE(librdkafka.config.ssl_certificate_verification);
+  EXPECT_THAT(librdkafka.notes, testing::Contains("enable.ssl.certificate.verification=false: any broker certificate "
+                                                  "is accepted"));
+  expect_round_trip(librdkafka.config);
+  // The secrets are hidden.
+  for (const auto& [k, v] : librdkafka.config.to_properties())
+    if (k == "ssl.keystore.key") {
+      EXPECT_EQ(v, "[hidden]");
+    }
+}
+
+TEST(ProducerConfigSecurity, TlsRules) {
+  EXPECT_EQ(error_of({{"security.protocol", "SASL_SSL"}}), "security.protocol=SASL_SSL requires sasl.username");
+  EXPECT_EQ(error_of({{"security.protocol", "SSL"}, {"ssl.ca.location", "a"}, {"ssl.truststore.certificates", "b"}}),
+            "ssl.truststore.location and ssl.truststore.certificates are both set: give one");
+  EXPECT_EQ(error_of({{"security.protocol", "SSL"}, {"ssl.certificate.location", "c"}}),
+            "a client certificate (ssl.certificate.location or ssl.keystore.certificate.chain) needs its private key "
+            "(ssl.key.location or ssl.keystore.key)");
+  EXPECT_EQ(error_of({{"security.protocol", "SSL"}, {"ssl.key.pem", "k"}}),
+            "a client private key (ssl.key.location or ssl.keystore.key) needs its certificate chain "
+            "(ssl.certificate.location or ssl.keystore.certificate.chain)");
+  EXPECT_EQ(error_of({{"security.protocol", "SSL"}, {"ssl.enabled.protocols", "TLSv1.2,TLSv1.1"}}),
+            "invalid value 'TLSv1.2,TLSv1.1' for ssl.enabled.protocols: expected a comma-separated list of TLSv1.2, "
+            "TLSv1.3 (older versions are not supported)");
+  EXPECT_EQ(error_of({{"security.protocol", "SSL"}, {"ssl.endpoint.identification.algorithm", "http"}}),
+            "invalid value 'http' for ssl.endpoint.identification.algorithm: expected https, or empty (or none) to "
+            "skip the host name check");
+  EXPECT_EQ(error_of({{"ssl.truststore.type", "JKS"}}),
+            "invalid value 'JKS' for ssl.truststore.type: expected PEM (kafkio reads PEM only; convert a JKS or "
+            "PKCS12 store with keytool and openssl)");
+  EXPECT_EQ(error_of({{"ssl.keystore.password", "x"}}),
+            "property 'ssl.keystore.password' is not supported by kafkio: key stores are PEM: an encrypted key takes "
+            "ssl.key.password");
+  EXPECT_EQ(error_of({{"ssl.ca.locaton", "x"}}), "unknown property 'ssl.ca.locaton' (did you mean 'ssl.ca.location'?)");
+  auto plaintext = parse_with({{"ssl.ca.location", "/ca.pem"}});
+  ASSERT_TRUE(plaintext) << plaintext.message;
+  EXPECT_THAT(plaintext.notes, ElementsAre("the ssl.* settings are ignored because security.protocol=PLAINTEXT"));
+}
+
 // ---- validate() on hand-filled structs ----
 
 TEST(ProducerConfigValidate, SameMessagesAsParse) {
@@ -245,7 +311,7 @@ TEST(ProducerConfigValidate, SameMessagesAsParse) {
   EXPECT_EQ(with([](producer_config& x) { x.partitioner = static_cast<partitioner_type>(9); }),
             "invalid value '9' for partitioner: expected one of default, murmur2_sticky, murmur2_random, round_robin, random");
   EXPECT_EQ(with([](producer_config& x) { x.security_protocol = static_cast<security_protocol_type>(9); }),
-            "invalid value '9' for security.protocol: expected one of PLAINTEXT, SASL_PLAINTEXT");
+            "invalid value '9' for security.protocol: expected one of PLAINTEXT, SASL_PLAINTEXT, SSL, SASL_SSL");
   EXPECT_EQ(with([](producer_config& x) { x.sasl_mechanism = static_cast<sasl_mechanism_type>(9); }),
             "invalid value '9' for sasl.mechanism: expected one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512");
 }
@@ -289,7 +355,7 @@ TEST(ProducerConfigProperties, EffectiveValuesAndHiddenPassword) {
   // Every key is written once; of the four level keys only the selected codec's (when a level is set).
   std::set<std::string> keys;
   for (const auto& [k, v] : props) EXPECT_TRUE(keys.insert(k).second) << "duplicate " << k;
-  EXPECT_EQ(keys.size(), 27u);
+  EXPECT_EQ(keys.size(), 38u);
 }
 
 TEST(ProducerConfigProperties, UnvalidatedConfigShowsResolvedValues) {

@@ -214,8 +214,8 @@ TEST(ProducerConfig, BadValuesNameKeyValueAndRange) {
       {"partitioner", "consistent_random",
        "invalid value 'consistent_random' for partitioner: expected one of default, murmur2_sticky, murmur2_random, "
        "round_robin, random"},
-      {"security.protocol", "SSL",
-       "invalid value 'SSL' for security.protocol: expected one of PLAINTEXT, SASL_PLAINTEXT (kafkio has no TLS)"},
+      {"security.protocol", "TLS",
+       "invalid value 'TLS' for security.protocol: expected one of PLAINTEXT, SASL_PLAINTEXT, SSL, SASL_SSL"},
       {"sasl.mechanism", "GSSAPI", "invalid value 'GSSAPI' for sasl.mechanism: expected one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"},
       {"enable.idempotence", "yes", "invalid value 'yes' for enable.idempotence: expected true or false"},
       {"compression.gzip.level", "10", "invalid value '10' for compression.gzip.level: expected an integer in [1, 9] or -1"},

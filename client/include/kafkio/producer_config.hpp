@@ -43,7 +43,7 @@ enum class partitioner_type : std::uint8_t {
   random,          // a random partition per record, keys ignored
 };
 
-enum class security_protocol_type : std::uint8_t { plaintext, sasl_plaintext };
+enum class security_protocol_type : std::uint8_t { plaintext, sasl_plaintext, ssl, sasl_ssl };
 enum class sasl_mechanism_type : std::uint8_t { plain, scram_sha_256, scram_sha_512 };
 
 // The spelling used in properties: "all", "lz4", "default", "SASL_PLAINTEXT", "SCRAM-SHA-256".
@@ -119,6 +119,31 @@ struct producer_config {
   sasl_mechanism_type sasl_mechanism = sasl_mechanism_type::plain;
   std::string sasl_username;
   std::string sasl_password;
+  // TLS, for security.protocol SSL and SASL_SSL (docs/producer.md, "Security"). PEM only; the files are read once,
+  // when the producer is constructed. Kafka's Java names, with librdkafka's accepted as aliases (in parentheses).
+  std::string ssl_truststore_location;      // ssl.truststore.location (ssl.ca.location); none: the system's CAs
+  std::string ssl_truststore_certificates;  // ssl.truststore.certificates (ssl.ca.pem): inline PEM
+  std::string ssl_certificate_location;     // ssl.certificate.location: the client's chain (ssl.keystore.location
+  std::string ssl_key_location;             // ssl.key.location            sets both: one PEM with key and chain)
+  std::string ssl_certificate_pem;          // ssl.keystore.certificate.chain (ssl.certificate.pem): inline PEM
+  std::string ssl_key_pem;                  // ssl.keystore.key (ssl.key.pem): inline PEM, may be encrypted
+  std::string ssl_key_password;             // ssl.key.password: for an encrypted key
+  // ssl.endpoint.identification.algorithm: "https" checks the broker's certificate names the host we connect to
+  // (its advertised name); "" (or librdkafka's "none") does not.
+  std::string ssl_endpoint_identification_algorithm = "https";
+  std::string ssl_enabled_protocols = "TLSv1.2,TLSv1.3";  // ssl.enabled.protocols
+  std::string ssl_cipher_suites;  // ssl.cipher.suites: OpenSSL names; empty: OpenSSL's defaults
+  // enable.ssl.certificate.verification (librdkafka's): false accepts any broker certificate. For tests only.
+  bool ssl_certificate_verification = true;
+
+  // security.protocol SSL or SASL_SSL / SASL_PLAINTEXT or SASL_SSL.
+  bool uses_tls() const noexcept {
+    return security_protocol == security_protocol_type::ssl || security_protocol == security_protocol_type::sasl_ssl;
+  }
+  bool uses_sasl() const noexcept {
+    return security_protocol == security_protocol_type::sasl_plaintext ||
+           security_protocol == security_protocol_type::sasl_ssl;
+  }
 
   // Builds a config from Kafka property names, then validates it like validate(). Unknown keys, malformed or
   // out-of-range values and conflicting settings fail with client_errc::invalid_config and a message naming the

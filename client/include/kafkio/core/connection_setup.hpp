@@ -96,7 +96,7 @@ class connection_setup {
     if (!versions_.supports(protocol::api_key::produce) || !versions_.supports(protocol::api_key::metadata))
       return fail(make_error_code(client_errc::unsupported_version),
                   "broker " + address_ + " supports no Produce/Metadata version kafkio speaks");
-    if (cfg_.security_protocol != security_protocol_type::sasl_plaintext) return ready();
+    if (!cfg_.uses_sasl()) return ready();
     return start_sasl(frame, correlation_id);
   }
 

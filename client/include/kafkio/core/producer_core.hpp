@@ -116,12 +116,15 @@ class producer_core {
   void set_partitioner(partitioner_function f) { custom_partitioner_ = std::move(f); }
 
   // ---- from the driver -------------------------------------------------------------------------------------------
-  void on_connected(connection_id c, std::error_code ec);
+  // A failed connection may say why (`why`, for the log: "TLS handshake with host:port failed: ...") and that
+  // retrying cannot help (`final`: a certificate the broker or we refuse): the records waiting now then fail with
+  // `ec` at once, like wrong SASL credentials; later records try again after the reconnect backoff.
+  void on_connected(connection_id c, std::error_code ec, std::string_view why = {}, bool final = false);
   void on_bytes(connection_id c, protocol::bytes_view data);
   // The frames of a write (from pipeline(c)->begin_write) were written (or the write failed: report that with
   // on_disconnected); `frames` come back for reuse.
   void on_written(connection_id c, std::vector<protocol::byte_buffer>& frames);
-  void on_disconnected(connection_id c, std::error_code ec);
+  void on_disconnected(connection_id c, std::error_code ec, std::string_view why = {}, bool final = false);
   void on_timer();
   void run();  // the pass the core asked for with wants_run()
 
@@ -235,6 +238,7 @@ class producer_core {
   void on_link_ready(link& l);
   void fail_all_pending(std::error_code ec);
   void on_link_down(link& l, std::error_code ec, std::string_view why = {});
+  void on_connection_failed(link& l, std::error_code ec, std::string_view why, bool final);
   void close_link(link& l, std::error_code reason);
   void expire_requests(time_point now);
   void request_metadata();

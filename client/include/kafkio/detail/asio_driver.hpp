@@ -44,7 +44,11 @@ class asio_driver final : public producer_driver,
  public:
   static constexpr std::size_t completions_per_turn = 64;
 
-  asio_driver(asio::any_io_executor ex, producer_config cfg) : ex_(std::move(ex)), core_(std::move(cfg)), timer_(ex_) {}
+  // With security.protocol SSL or SASL_SSL this reads the certificates and keys (tls_context.hpp), and throws
+  // std::system_error(client_errc::invalid_config) if they are unusable.
+  asio_driver(asio::any_io_executor ex, producer_config cfg)
+      : ex_(std::move(ex)), core_(std::move(cfg)), timer_(ex_),
+        tls_(core_.config().uses_tls() ? make_tls_settings(core_.config()) : nullptr) {}
 
   asio::any_io_executor get_executor() const override { return ex_; }
   const producer_config& config() const noexcept override { return core_.config(); }
@@ -94,8 +98,8 @@ class asio_driver final : public producer_driver,
   }
 
   // ---- from connections ------------------------------------------------------------------------------------------
-  void on_connected(core::connection_id c, std::error_code ec) override {
-    core_.on_connected(c, ec);
+  void on_connected(core::connection_id c, std::error_code ec, std::string_view why, bool final) override {
+    core_.on_connected(c, ec, why, final);
     pump();
   }
   void on_bytes(core::connection_id c, protocol::bytes_view data) override {
@@ -106,8 +110,8 @@ class asio_driver final : public producer_driver,
     core_.on_written(c, frames);
     pump();
   }
-  void on_disconnected(core::connection_id c, std::error_code ec) override {
-    core_.on_disconnected(c, ec);
+  void on_disconnected(core::connection_id c, std::error_code ec, std::string_view why, bool final) override {
+    core_.on_disconnected(c, ec, why, final);
     pump();
   }
 
@@ -134,7 +138,9 @@ class asio_driver final : public producer_driver,
   void carry_out(const core::io_request& r) {
     switch (r.what) {
       case core::io_request::kind::connect: {
-        auto conn = std::make_shared<tcp_connection>(ex_, r.connection, weak_from_this(), pool_);
+        std::shared_ptr<connection_io> conn;
+        if (tls_) conn = std::make_shared<tls_connection>(ex_, r.connection, weak_from_this(), pool_, tls_);
+        else conn = std::make_shared<tcp_connection>(ex_, r.connection, weak_from_this(), pool_, nullptr);
         connections_[r.connection] = conn;
         conn->start(core_.connection_endpoint(r.connection));
         return;
@@ -232,6 +238,7 @@ class asio_driver final : public producer_driver,
   asio::steady_timer timer_;
   core::time_point timer_at_ = core::time_point::max();
   bool run_posted_ = false, drain_posted_ = false;
+  std::shared_ptr<tls_settings> tls_;  // security.protocol SSL / SASL_SSL; shared with each TLS connection
 };
 
 }  // namespace kafkio::detail

@@ -185,7 +185,10 @@ inline constexpr spelling<partitioner_type> partitioner_spellings[] = {
     {"round_robin", partitioner_type::round_robin},
     {"random", partitioner_type::random}};
 inline constexpr spelling<security_protocol_type> security_protocol_spellings[] = {
-    {"PLAINTEXT", security_protocol_type::plaintext}, {"SASL_PLAINTEXT", security_protocol_type::sasl_plaintext}};
+    {"PLAINTEXT", security_protocol_type::plaintext},
+    {"SASL_PLAINTEXT", security_protocol_type::sasl_plaintext},
+    {"SSL", security_protocol_type::ssl},
+    {"SASL_SSL", security_protocol_type::sasl_ssl}};
 inline constexpr spelling<sasl_mechanism_type> sasl_mechanism_spellings[] = {
     {"PLAIN", sasl_mechanism_type::plain},
     {"SCRAM-SHA-256", sasl_mechanism_type::scram_sha_256},
@@ -211,6 +214,55 @@ template <class E> std::string one_of(std::span<const spelling<E>> table) {
   return out;
 }
 
+// ---- string properties (TLS) -----------------------------------------------------------------------------------
+
+struct string_property {
+  std::string_view key;
+  std::string producer_config::*field;
+  bool secret;  // shown as "[hidden]" by to_properties()
+};
+
+inline constexpr string_property string_properties[] = {
+    {"ssl.truststore.location", &producer_config::ssl_truststore_location, false},
+    {"ssl.truststore.certificates", &producer_config::ssl_truststore_certificates, false},
+    {"ssl.certificate.location", &producer_config::ssl_certificate_location, false},
+    {"ssl.key.location", &producer_config::ssl_key_location, false},
+    {"ssl.keystore.certificate.chain", &producer_config::ssl_certificate_pem, false},
+    {"ssl.keystore.key", &producer_config::ssl_key_pem, true},
+    {"ssl.key.password", &producer_config::ssl_key_password, true},
+    {"ssl.endpoint.identification.algorithm", &producer_config::ssl_endpoint_identification_algorithm, false},
+    {"ssl.enabled.protocols", &producer_config::ssl_enabled_protocols, false},
+    {"ssl.cipher.suites", &producer_config::ssl_cipher_suites, false},
+};
+
+inline const string_property* find_string_property(std::string_view key) {
+  for (const auto& p : string_properties)
+    if (p.key == key) return &p;
+  return nullptr;
+}
+
+// librdkafka's names (what confluent-kafka's users bring) for keys that mean the same thing: parse() reads them as
+// the key they stand for. The one table of aliases; the Python binding passes these through.
+struct property_alias {
+  std::string_view alias, key;
+};
+inline constexpr property_alias property_aliases[] = {
+    {"ssl.ca.location", "ssl.truststore.location"},
+    {"ssl.ca.pem", "ssl.truststore.certificates"},
+    {"ssl.certificate.pem", "ssl.keystore.certificate.chain"},
+    {"ssl.key.pem", "ssl.keystore.key"},
+    {"sasl.mechanisms", "sasl.mechanism"},
+};
+
+inline std::string_view resolve_alias(std::string_view key) noexcept {
+  for (const auto& a : property_aliases)
+    if (a.alias == key) return a.key;
+  return key;
+}
+
+// ssl.enabled.protocols entries kafkio accepts (TLS 1.0 and 1.1 are deprecated, RFC 8996).
+inline constexpr std::string_view tls_versions[] = {"TLSv1.2", "TLSv1.3"};
+
 // ---- keys ------------------------------------------------------------------------------------------------------
 
 // Every key parse() accepts that is not in the integer table.
@@ -220,7 +272,8 @@ inline constexpr std::string_view other_keys[] = {
     "compression.lz4.level",  "compression.zstd.level", "enable.idempotence",
     "partitioner",
     "security.protocol",      "sasl.mechanism",        "sasl.username",
-    "sasl.password"};
+    "sasl.password",          "ssl.keystore.location", "ssl.truststore.type",
+    "ssl.keystore.type",      "enable.ssl.certificate.verification"};
 
 // Java producer keys kafkio deliberately lacks, so the message can say so instead of "unknown".
 struct unsupported_key {
@@ -234,8 +287,8 @@ inline constexpr unsupported_key unsupported_java_keys[] = {
     {"partitioner.class", "use 'partitioner' (default, murmur2_random, round_robin, random)"},
     {"interceptor.classes", "there are no interceptors"},
     {"sasl.jaas.config", "use 'sasl.username' and 'sasl.password'"},
-    {"ssl.truststore.location", "TLS is not supported"},
-    {"ssl.keystore.location", "TLS is not supported"},
+    {"ssl.truststore.password", "trust stores are PEM, which has no password"},
+    {"ssl.keystore.password", "key stores are PEM: an encrypted key takes ssl.key.password"},
     {"compression.snappy.level", "snappy has no levels"},
 };
 
@@ -252,6 +305,8 @@ inline std::string unknown_key_message(std::string_view key) {
   };
   for (const auto& p : integer_properties()) consider(p.key);
   for (auto k : other_keys) consider(k);
+  for (const auto& p : string_properties) consider(p.key);
+  for (const auto& a : property_aliases) consider(a.alias);
   std::string message = "unknown property '" + std::string(key) + "'";
   // Small relative to the key: a typo, not a different word.
   if (best_distance <= 2 || (best_distance <= 3 && key.size() >= 10))

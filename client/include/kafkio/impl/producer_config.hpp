@@ -68,6 +68,53 @@ namespace detail {
 
 inline std::string describe_integer(std::int64_t v) { return std::to_string(v); }
 
+// The TLS settings: each source of a certificate given once, a client key with its chain, known protocol names.
+inline std::string check_tls(const producer_config& c, std::vector<std::string>& notes) {
+  const producer_config defaults;
+  bool any_set = c.ssl_certificate_verification != defaults.ssl_certificate_verification;
+  for (const auto& p : string_properties) any_set |= c.*p.field != defaults.*p.field;
+  if (!c.uses_tls()) {
+    if (any_set)
+      notes.push_back("the ssl.* settings are ignored because security.protocol=" +
+                      std::string(to_string(c.security_protocol)));
+    return {};
+  }
+  auto both = [](std::string_view a, std::string_view b) {
+    return std::string(a) + " and " + std::string(b) + " are both set: give one";
+  };
+  if (!c.ssl_truststore_location.empty() && !c.ssl_truststore_certificates.empty())
+    return both("ssl.truststore.location", "ssl.truststore.certificates");
+  if (!c.ssl_certificate_location.empty() && !c.ssl_certificate_pem.empty())
+    return both("ssl.certificate.location", "ssl.keystore.certificate.chain");
+  if (!c.ssl_key_location.empty() && !c.ssl_key_pem.empty()) return both("ssl.key.location", "ssl.keystore.key");
+  const bool has_chain = !c.ssl_certificate_location.empty() || !c.ssl_certificate_pem.empty();
+  const bool has_key = !c.ssl_key_location.empty() || !c.ssl_key_pem.empty();
+  if (has_chain != has_key)
+    return has_chain ? "a client certificate (ssl.certificate.location or ssl.keystore.certificate.chain) needs its "
+                       "private key (ssl.key.location or ssl.keystore.key)"
+                     : "a client private key (ssl.key.location or ssl.keystore.key) needs its certificate chain "
+                       "(ssl.certificate.location or ssl.keystore.certificate.chain)";
+  if (!has_key && !c.ssl_key_password.empty()) notes.push_back("ssl.key.password is ignored: there is no client key");
+  if (c.ssl_endpoint_identification_algorithm != "https" && !c.ssl_endpoint_identification_algorithm.empty())
+    return invalid_value("ssl.endpoint.identification.algorithm", c.ssl_endpoint_identification_algorithm,
+                         "https, or empty (or none) to skip the host name check");
+  std::string_view rest = c.ssl_enabled_protocols;
+  if (trim(rest).empty())
+    return invalid_value("ssl.enabled.protocols", c.ssl_enabled_protocols, "a comma-separated list of TLSv1.2, TLSv1.3");
+  for (;;) {
+    auto comma = rest.find(',');
+    auto entry = trim(rest.substr(0, comma));
+    if (std::find(std::begin(tls_versions), std::end(tls_versions), entry) == std::end(tls_versions))
+      return invalid_value("ssl.enabled.protocols", c.ssl_enabled_protocols,
+                           "a comma-separated list of TLSv1.2, TLSv1.3 (older versions are not supported)");
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (!c.ssl_certificate_verification)
+    notes.push_back("enable.ssl.certificate.verification=false: any broker certificate is accepted");
+  return {};
+}
+
 // Range and cross-field checks shared by validate() and parse(). Resolves `c` in place (enable_idempotence,
 // delivery_timeout, gzip level -1) and returns an error message, or "" when `c` is valid.
 inline std::string check_and_resolve(producer_config& c, std::vector<std::string>& notes) {
@@ -154,11 +201,12 @@ inline std::string check_and_resolve(producer_config& c, std::vector<std::string
     c.delivery_timeout = c.effective_delivery_timeout();
   }
 
-  if (c.security_protocol == security_protocol_type::sasl_plaintext && c.sasl_username.empty())
-    return "security.protocol=SASL_PLAINTEXT requires sasl.username";
-  if (c.security_protocol == security_protocol_type::plaintext &&
-      (!c.sasl_username.empty() || !c.sasl_password.empty()))
-    notes.push_back("sasl.username and sasl.password are ignored because security.protocol=PLAINTEXT");
+  if (c.uses_sasl() && c.sasl_username.empty())
+    return "security.protocol=" + std::string(to_string(c.security_protocol)) + " requires sasl.username";
+  if (!c.uses_sasl() && (!c.sasl_username.empty() || !c.sasl_password.empty()))
+    notes.push_back("sasl.username and sasl.password are ignored because security.protocol=" +
+                    std::string(to_string(c.security_protocol)));
+  if (auto why = check_tls(c, notes); !why.empty()) return why;
 
   // Java warns and uses a static backoff of the maximum; so does kafkio.
   auto static_backoff_note = [&](std::string_view base_key, ms base, std::string_view max_key, ms max) {
@@ -213,7 +261,7 @@ inline config_result producer_config::parse(const property_list& properties) {
 
   std::string error;
   for (const auto& [raw_key, raw_value] : properties) {
-    const std::string_view key = trim(raw_key);
+    const std::string_view key = resolve_alias(trim(raw_key));
     const std::string_view value = trim(raw_value);  // Java trims every non-password value
     if (const auto* p = find_integer_property(key)) {
       auto v = parse_integer(value);
@@ -237,6 +285,20 @@ inline config_result producer_config::parse(const property_list& properties) {
       c.sasl_username = raw_value;
     } else if (key == "sasl.password") {
       c.sasl_password = raw_value;
+    } else if (const auto* sp = find_string_property(key)) {
+      // PEM text and passwords verbatim; names and paths trimmed like Java's other values.
+      c.*sp->field = key == "ssl.key.password" || key == "ssl.keystore.key" ? std::string(raw_value) : std::string(value);
+      if (key == "ssl.endpoint.identification.algorithm" && iequals(value, "none")) c.*sp->field = "";  // librdkafka
+    } else if (key == "ssl.keystore.location") {
+      c.ssl_certificate_location = c.ssl_key_location = value;  // Java's PEM key store: key and chain in one file
+    } else if (key == "ssl.truststore.type" || key == "ssl.keystore.type") {
+      if (!iequals(value, "PEM"))
+        return fail(invalid_value(key, value, "PEM (kafkio reads PEM only; convert a JKS or PKCS12 store with "
+                                              "keytool and openssl)"));
+    } else if (key == "enable.ssl.certificate.verification") {
+      if (iequals(value, "true")) c.ssl_certificate_verification = true;
+      else if (iequals(value, "false")) c.ssl_certificate_verification = false;
+      else return fail(invalid_value(key, value, "true or false"));
     } else if (key == "acks") {
       if (!parse_enum<acks_mode>(acks_spellings, key, value, c.acks, error)) return fail(error);
     } else if (key == "compression.type") {
@@ -244,8 +306,7 @@ inline config_result producer_config::parse(const property_list& properties) {
     } else if (key == "partitioner") {
       if (!parse_enum<partitioner_type>(partitioner_spellings, key, value, c.partitioner, error)) return fail(error);
     } else if (key == "security.protocol") {
-      if (!parse_enum<security_protocol_type>(security_protocol_spellings, key, value, c.security_protocol, error,
-                                              " (kafkio has no TLS)"))
+      if (!parse_enum<security_protocol_type>(security_protocol_spellings, key, value, c.security_protocol, error))
         return fail(error);
     } else if (key == "sasl.mechanism") {
       if (!parse_enum<sasl_mechanism_type>(sasl_mechanism_spellings, key, value, c.sasl_mechanism, error))
@@ -325,6 +386,11 @@ inline property_list producer_config::to_properties(bool reveal_secrets) const {
   add("sasl.mechanism", to_string(sasl_mechanism));
   add("sasl.username", sasl_username);
   add("sasl.password", reveal_secrets || sasl_password.empty() ? std::string_view(sasl_password) : "[hidden]");
+  for (const auto& p : detail::string_properties) {
+    const std::string& v = this->*p.field;
+    add(p.key, !p.secret || reveal_secrets || v.empty() ? std::string_view(v) : "[hidden]");
+  }
+  add("enable.ssl.certificate.verification", ssl_certificate_verification ? "true" : "false");
   for (const auto& p : detail::integer_properties()) {
     auto v = p.key == "delivery.timeout.ms" ? std::optional<std::int64_t>(effective_delivery_timeout().count())
                                             : p.get(*this);

@@ -56,10 +56,10 @@ inline void producer_core::ensure_connected(link& l, time_point now) {
   io_requests_.push_back({io_request::kind::connect, l.conn});
 }
 
-inline void producer_core::on_connected(connection_id c, std::error_code ec) {
+inline void producer_core::on_connected(connection_id c, std::error_code ec, std::string_view why, bool final) {
   auto* l = link_of(c);
   if (!l || l->st != link::state::connecting) return;  // an attempt we gave up on
-  if (ec) return on_link_down(*l, ec);
+  if (ec) return on_connection_failed(*l, ec, why, final);
   l->socket_open = true;
   l->st = link::state::setting_up;
   l->setup = std::make_unique<connection_setup>(cfg_, l->address());
@@ -164,8 +164,14 @@ inline void producer_core::on_written(connection_id c, std::vector<protocol::byt
   if (l->pipe->end_write(frames) && l->conn == c) io_requests_.push_back({io_request::kind::write, c});
 }
 
-inline void producer_core::on_disconnected(connection_id c, std::error_code ec) {
-  if (auto* l = link_of(c)) on_link_down(*l, ec);
+inline void producer_core::on_disconnected(connection_id c, std::error_code ec, std::string_view why, bool final) {
+  if (auto* l = link_of(c)) on_connection_failed(*l, ec, why, final);
+}
+
+inline void producer_core::on_connection_failed(link& l, std::error_code ec, std::string_view why, bool final) {
+  if (final) log(log_level::error, why.empty() ? l.address() + ": " + ec.message() : std::string(why));
+  on_link_down(l, ec, why);
+  if (final) fail_all_pending(ec);  // as advance_setup does for failed SASL
 }
 
 // Fails what the connection carried and tells the driver to close it. The pipeline is kept until the next input:
@@ -190,6 +196,9 @@ inline void producer_core::close_link(link& l, std::error_code reason) {
 
 inline void producer_core::on_link_down(link& l, std::error_code ec, std::string_view why) {
   if (l.st == link::state::down && !l.pipe) return;
+  // A listener of another security.protocol closes the connection (or answers in TLS) before ApiVersions.
+  if (why.empty() && l.st == link::state::setting_up)
+    why = "before the connection was set up: does security.protocol match the broker's listener?";
   log(finished() ? log_level::debug : log_level::warning,
       "connection to " + l.address() + " lost: " + ec.message() + (why.empty() ? "" : " (" + std::string(why) + ")"));
   ++l.failures;
