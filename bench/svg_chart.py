@@ -2,7 +2,8 @@
 import math
 from xml.sax.saxutils import escape
 
-PALETTE = {"kafkio": "#2f6fb0", "librdkafka": "#e08a2c", "java": "#6a9f3a"}
+PALETTE = {"kafkio": "#2f6fb0", "librdkafka": "#c9b28f", "librdkafka-2.16": "#e08a2c", "franz-go": "#7b5ea7",
+           "java": "#6a9f3a"}
 FALLBACK = ["#7b5ea7", "#c0504d", "#4bacc6", "#8c8c8c"]
 
 

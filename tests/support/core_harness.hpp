@@ -73,6 +73,24 @@ class core_harness {
     return id;
   }
   core::producer_core::send_result last_send_result{};
+  // A send without the passes after it: for tests that run the sender's passes one at a time (run_pass).
+  completion_id send_without_pass(const owned& r) {
+    auto id = next_id();
+    records_[id] = r;
+    producer_record pr{r.topic, r.partition, r.key ? std::optional<std::string_view>(*r.key) : std::nullopt,
+                       r.value ? std::optional<std::string_view>(*r.value) : std::nullopt, {}, std::nullopt};
+    last_send_result = core.send(pr, id, true);
+    return id;
+  }
+  // One pass of the sender, as the driver runs one per turn of its loop, and the writes it asked for (they reach
+  // the broker only when time passes). False if the core wanted no pass.
+  bool run_pass() {
+    if (!core.wants_run()) return false;
+    core.run();
+    core::io_request r;
+    while (core.take_io_request(r)) carry_out(r);
+    return true;
+  }
   // Several sends in one turn of the loop (the driver runs one pass after them, not one per send).
   std::vector<completion_id> send_burst(const std::vector<owned>& rs) {
     std::vector<completion_id> ids;

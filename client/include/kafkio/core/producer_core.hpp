@@ -261,8 +261,11 @@ class producer_core {
   }
   void expire_batches(time_point now);
   void drain_to(link& l, std::vector<std::pair<topic_queue*, std::int32_t>>& partitions, time_point now);
-  bool sendable(pqueue& q, batch& b, time_point now) const;
+  bool sendable(pqueue& q, batch& b, time_point now, bool riding = false) const;
   std::error_code assign_sequence(pqueue& q, batch& b);
+  std::size_t compress_step_bytes() const noexcept;
+  bool compressing(const batch& b) const noexcept;
+  void compress_large_batches(time_point now);
   void on_produce_response(link& l, std::vector<batch_ptr>& batches, std::error_code ec, protocol::bytes_view frame,
                            std::int16_t version);
   void handle_partition_result(batch_ptr b, std::int16_t error, std::int64_t base_offset, std::int64_t log_append_time,
@@ -305,6 +308,10 @@ class producer_core {
   std::unordered_map<std::string, std::unique_ptr<topic_queue>, string_hash, std::equal_to<>> topics_;
   topic_queue* last_topic_ = nullptr;  // the last one looked up: most producers send to one topic (no hashing then)
   std::vector<batch_ptr> batch_pool_;                          // finished batches, buffers kept for reuse
+  // Bounded work per pass: record bytes a pass may still compress, and the stream that compresses a batch larger
+  // than one step over several passes (impl/send.hpp, compress_large_batches).
+  std::size_t compress_budget_ = 0;
+  protocol::compression_stream compressor_;
   std::vector<protocol::record_header_view> header_scratch_;  // reused per append
   // Reused by every sender pass and Produce request, so that steady state allocates nothing per request.
   struct ready_partition {
@@ -312,6 +319,7 @@ class producer_core {
     std::size_t order;  // position found, kept within a leader
     topic_queue* topic;
     std::int32_t partition;
+    bool lingering;  // its front batch may still wait; it rides along with a request that goes anyway
   };
   std::vector<ready_partition> ready_scratch_;                        // run(): partitions with something to send
   std::vector<std::pair<topic_queue*, std::int32_t>> parts_scratch_;  // run(): those of one leader

@@ -27,6 +27,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <system_error>
@@ -63,6 +64,34 @@ compression_level_range level_range(compression_codec codec) noexcept;
 // level_range(codec) (else client_errc::invalid_config). codec none appends `in` unchanged.
 std::error_code compress(compression_codec codec, bytes_view in, byte_buffer& out,
                          int level = default_compression_level);
+
+// Compresses one records section in steps, in the same framing as compress(), so that a large batch can be
+// compressed over several turns of an event loop instead of in one long call. It owns its codec contexts (not the
+// thread's), so compress() calls for other batches in between do not disturb it. For lz4 and snappy the bytes
+// equal compress()'s when every step but the last is a multiple of 64 KiB (their blocks are 64 and 32 KiB).
+// One stream at a time: begin() takes it over for a new owner, whatever it was doing.
+class compression_stream {
+ public:
+  compression_stream();
+  ~compression_stream();
+  compression_stream(const compression_stream&) = delete;
+  compression_stream& operator=(const compression_stream&) = delete;
+
+  // Starts compressing `total` input bytes for `owner` (an identity, never dereferenced), appending to `out`.
+  // Levels as compress() (client_errc::invalid_config outside level_range). codec none is not a stream.
+  std::error_code begin(compression_codec codec, int level, std::size_t total, byte_buffer& out, const void* owner);
+  // Compresses the next input bytes into `out` (the buffer begin() was given). The call whose input reaches
+  // `total` ends the stream; `out` then holds exactly the compressed bytes behind what it held at begin().
+  // Until then `out` is larger (room for what is still to come). An error ends the stream.
+  std::error_code update(bytes_view in, byte_buffer& out);
+  const void* owner() const noexcept;
+  std::size_t consumed() const noexcept;  // input bytes taken so far
+  void release() noexcept;                // no owner any more (the next begin() need not take it over)
+
+ private:
+  struct state;
+  std::unique_ptr<state> s_;
+};
 
 // Decompresses `in` and appends the result to `out`, producing at most `max_output` bytes.
 // Errors: decompression_failed (malformed or truncated input, trailing garbage), decompressed_too_large,

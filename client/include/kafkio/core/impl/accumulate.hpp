@@ -185,6 +185,7 @@ inline std::error_code producer_core::append(topic_queue& t, const producer_reco
     nb->topic = &t.name;
     nb->partition = p;
     nb->builder.reset(*r.timestamp_ms);
+    nb->builder.reserve(batch_size() + 64);  // once per pooled batch: it keeps its capacity
     nb->created = now;
     nb->deadline = now + delivery_timeout_;
     b = nb.get();

@@ -31,6 +31,7 @@ inline void producer_core::on_timer() {
 // One pass over everything: expire, fetch metadata / producer id if needed, connect to leaders, send.
 inline void producer_core::run() {
   run_wanted_ = false;
+  compress_budget_ = compress_step_bytes();
   retired_pipes_.clear();
   if (finished()) return;
   auto now = clock_.now();
@@ -65,10 +66,14 @@ inline void producer_core::run() {
         continue;
       }
       auto& front = *q.queued.front();
-      if (front.retry_at > now) schedule(front.retry_at);
-      else if (!front.full && !hurry && front.attempts == 0 && now < front.created + cfg_.linger)
+      if (front.retry_at > now) {
+        schedule(front.retry_at);
+      } else if (!front.full && !hurry && front.attempts == 0 && now < front.created + cfg_.linger) {
         schedule(front.created + cfg_.linger);
-      else ready.push_back({leader, ready.size(), t.get(), static_cast<std::int32_t>(p)});
+        ready.push_back({leader, ready.size(), t.get(), static_cast<std::int32_t>(p), true});
+      } else {
+        ready.push_back({leader, ready.size(), t.get(), static_cast<std::int32_t>(p), false});
+      }
     }
   }
   if (leaderless) {
@@ -76,6 +81,7 @@ inline void producer_core::run() {
     maybe_send_metadata(now);
   }
   if (!id_ready && !resolving) return;
+  compress_large_batches(now);
   // Grouped by leader, in the order found within a leader (std::sort with the position as tie-break: stable_sort
   // would take a temporary buffer from the heap).
   std::sort(ready.begin(), ready.end(), [](const ready_partition& a, const ready_partition& b) {
@@ -85,7 +91,12 @@ inline void producer_core::run() {
   for (std::size_t i = 0; i < ready.size();) {
     const auto leader = ready[i].leader;
     parts.clear();
-    for (; i < ready.size() && ready[i].leader == leader; ++i) parts.emplace_back(ready[i].topic, ready[i].partition);
+    bool due = false;  // a leader whose partitions all linger still waits (and is not connected to yet)
+    for (; i < ready.size() && ready[i].leader == leader; ++i) {
+      parts.emplace_back(ready[i].topic, ready[i].partition);
+      due = due || !ready[i].lingering;
+    }
+    if (!due) continue;
     auto& l = link_for(leader);
     if (l.st != link::state::ready) {
       ensure_connected(l, now);
@@ -143,7 +154,9 @@ inline void producer_core::expire_batches(time_point now) {
   if (!room_waiters_.empty()) schedule(room_waiters_.front().record.accepted + delivery_timeout_);
 }
 
-inline bool producer_core::sendable(pqueue& q, batch& b, time_point now) const {
+// `riding`: the batch goes in a request that leaves anyway, so linger no longer holds it back (the Java client's
+// drain: once a broker has a ready partition, every partition it leads with data contributes its first batch).
+inline bool producer_core::sendable(pqueue& q, batch& b, time_point now, bool riding) const {
   if (b.retry_at > now) return false;
   if (idempotent() && producer_id_reset_wanted_ && !(b.fate_unknown && b.producer_id == producer_id_)) return false;
   if (idempotent()) {
@@ -151,7 +164,7 @@ inline bool producer_core::sendable(pqueue& q, batch& b, time_point now) const {
   } else if (q.in_flight > 0) {
     return false;  // one batch per partition in flight keeps per-partition order across retries
   }
-  return b.full || flushing_ || life_ == lifecycle::closing || b.attempts > 0 || now >= b.created + cfg_.linger;
+  return riding || b.full || flushing_ || life_ == lifecycle::closing || b.attempts > 0 || now >= b.created + cfg_.linger;
 }
 
 // Numbers a batch for the current producer id (once: a retry under the same id keeps its sequence, so the broker
@@ -182,12 +195,66 @@ inline std::error_code producer_core::assign_sequence(pqueue& q, batch& b) {
   return ec;
 }
 
+// How much a pass compresses at most, in record bytes, so that no turn of the loop spends long in a codec
+// (docs/architecture.md, "Bounded work per turn"): about 0.1-0.3 ms of this machine's CPU per codec. More batches
+// wait for the next pass, which the driver runs on the next turn; a batch larger than this is compressed one step
+// per pass (compress_large_batches). Multiples of 64 KiB, so steps keep lz4's and snappy's blocks whole.
+inline std::size_t producer_core::compress_step_bytes() const noexcept {
+  switch (cfg_.compression) {
+    case compression_type::gzip: return 64 * 1024;
+    case compression_type::zstd: return 128 * 1024;
+    case compression_type::lz4:
+    case compression_type::snappy: return 256 * 1024;
+    case compression_type::none: break;
+  }
+  return SIZE_MAX;  // copying is all a pass does with uncompressed batches
+}
+
+// A batch too large to compress in one pass, not yet compressed to the end: it waits for its last step.
+inline bool producer_core::compressing(const batch& b) const noexcept {
+  return cfg_.compression != compression_type::none && !b.sealed &&
+         b.builder.size_in_bytes() > compress_step_bytes() && b.builder.left_to_compress(compressor_) > 0;
+}
+
+// Compresses the first batch of every due partition that is larger than one step, a step at a time within this
+// pass's budget; what is left continues in the next pass. The header (producer id, sequence) is written later,
+// at seal, so compressing ahead of numbering changes nothing on the wire.
+inline void producer_core::compress_large_batches(time_point now) {
+  if (cfg_.compression == compression_type::none) return;
+  const int level = cfg_.compression_level.value_or(protocol::default_compression_level);
+  const auto codec = static_cast<protocol::compression_codec>(cfg_.compression);
+  // The batch the stream is compressing goes first, so that another one does not take the stream over and make it
+  // start again.
+  for (int round = 0; round < 2; ++round) {
+    for (auto& r : ready_scratch_) {
+      if (r.lingering || compress_budget_ == 0) continue;
+      auto& q = r.topic->partitions[static_cast<std::size_t>(r.partition)];
+      if (q.queued.empty() || !compressing(*q.queued.front()) || q.queued.front()->retry_at > now) continue;
+      auto& b = *q.queued.front();
+      if ((round == 0) != (compressor_.owner() == &b.builder)) continue;
+      b.full = true;  // due: it goes as it is
+      std::error_code ec;
+      const auto step = std::min(compress_budget_, b.builder.left_to_compress(compressor_));
+      b.builder.compress_step(compressor_, codec, level, step, ec);
+      compress_budget_ -= step;
+      if (ec) {
+        auto failed = std::move(q.queued.front());
+        q.queued.pop_front();
+        fail_batch(std::move(failed), ec);
+        continue;
+      }
+      if (compressing(b)) wake();  // the next step in the next pass
+    }
+  }
+}
+
 inline void producer_core::drain_to(link& l, std::vector<std::pair<topic_queue*, std::int32_t>>& parts,
                                     time_point now) {
   const auto version = *l.versions.version(protocol::api_key::produce);
   const bool expect_response = cfg_.acks != acks_mode::none;
   auto& data = produce_data_scratch_;
   while (l.produce_in_flight < static_cast<std::size_t>(cfg_.max_in_flight_requests_per_connection)) {
+    if (compress_budget_ == 0) return wake();  // this pass compressed enough: the rest goes in the next one
     // The request's batches travel in its callback (moved, no shared_ptr); the vector comes back to
     // request_batches_pool_ with its capacity once the response is handled.
     std::vector<batch_ptr> taken;
@@ -196,11 +263,29 @@ inline void producer_core::drain_to(link& l, std::vector<std::pair<topic_queue*,
       request_batches_pool_.pop_back();
     }
     data.clear();
+    // A request goes only for a batch that is due; the other partitions' first batches then ride along (fuller
+    // requests: fewer per record, each carrying more partitions).
+    bool due = false;
+    for (auto& [t, p] : parts) {
+      auto& q = t->partitions[static_cast<std::size_t>(p)];
+      if (!q.queued.empty() && sendable(q, *q.queued.front(), now) && !compressing(*q.queued.front())) {
+        due = true;
+        break;
+      }
+    }
+    if (!due) {
+      request_batches_pool_.push_back(std::move(taken));
+      return;
+    }
     std::size_t size = 64;
     for (auto& [t, p] : parts) {  // at most one batch per partition per request (a broker rule)
       auto& q = t->partitions[static_cast<std::size_t>(p)];
-      if (q.queued.empty() || !sendable(q, *q.queued.front(), now)) continue;
+      if (q.queued.empty() || !sendable(q, *q.queued.front(), now, true)) continue;
       auto& b = *q.queued.front();
+      if (compressing(b)) continue;
+      const bool compresses = !b.sealed && cfg_.compression != compression_type::none;
+      if (compresses && compress_budget_ == 0 && !data.empty()) continue;  // next pass
+      if (compresses) compress_budget_ -= std::min(compress_budget_, b.builder.size_in_bytes());
       b.full = true;
       if (auto ec = assign_sequence(q, b)) {
         auto failed = std::move(q.queued.front());

@@ -441,6 +441,200 @@ inline std::error_code zstd_decompress(bytes_view in, byte_buffer& out, std::siz
 
 }  // namespace detail::compression_impl
 
+// ---- compression_stream ---------------------------------------------------------------------------------------
+
+struct compression_stream::state {
+  compression_codec codec = compression_codec::none;
+  const void* owner = nullptr;
+  std::size_t total = 0, fed = 0;
+  std::size_t at = 0;  // where the next compressed byte goes in `out`
+  int level = 0;
+  detail::compression_impl::deflate_context deflate;
+  LZ4F_cctx* lz4 = nullptr;
+  ZSTD_CCtx* zstd = nullptr;
+  ~state() {
+    if (lz4) LZ4F_freeCompressionContext(lz4);
+    ZSTD_freeCCtx(zstd);
+  }
+};
+
+compression_stream::compression_stream() : s_(std::make_unique<state>()) {}
+compression_stream::~compression_stream() = default;
+const void* compression_stream::owner() const noexcept { return s_->owner; }
+std::size_t compression_stream::consumed() const noexcept { return s_->fed; }
+void compression_stream::release() noexcept { s_->owner = nullptr; }
+
+namespace detail::compression_impl {
+
+inline LZ4F_preferences_t lz4_stream_preferences(int level) {
+  LZ4F_preferences_t prefs;  // as lz4_compress: Kafka's framing, autoFlush so no staging buffer is allocated
+  std::memset(&prefs, 0, sizeof prefs);
+  prefs.frameInfo.blockSizeID = LZ4F_max64KB;
+  prefs.frameInfo.blockMode = LZ4F_blockIndependent;
+  prefs.compressionLevel = std::min(level, 12);
+  prefs.autoFlush = 1;
+  return prefs;
+}
+
+}  // namespace detail::compression_impl
+
+std::error_code compression_stream::begin(compression_codec codec, int level, std::size_t total, byte_buffer& out,
+                                          const void* owner) {
+  namespace impl = detail::compression_impl;
+  auto& st = *s_;
+  st.owner = nullptr;
+  if (total > impl::max_input) return client_errc::compression_failed;
+  const auto range = level_range(codec);
+  if (level == default_compression_level) level = range.default_level;
+  if (codec == compression_codec::none) return std::make_error_code(std::errc::invalid_argument);
+  if (codec != compression_codec::snappy && (level < range.min || level > range.max)) return client_errc::invalid_config;
+  const std::size_t base = out.size();
+  std::size_t room = 0;
+  switch (codec) {
+    case compression_codec::gzip:
+      if (!st.deflate.start(level)) return client_errc::compression_failed;
+      room = deflateBound(&st.deflate.stream, static_cast<uLong>(total)) + 64;  // + a header per deflate call
+      break;
+    case compression_codec::snappy: {
+      const std::size_t blocks = (total + impl::xerial_block_size - 1) / impl::xerial_block_size;
+      room = impl::xerial_header_size + blocks * (4 + snappy::MaxCompressedLength(impl::xerial_block_size));
+      break;
+    }
+    case compression_codec::lz4: {
+      if (!st.lz4 && LZ4F_isError(LZ4F_createCompressionContext(&st.lz4, LZ4F_VERSION))) {
+        st.lz4 = nullptr;
+        return client_errc::compression_failed;
+      }
+      const auto prefs = impl::lz4_stream_preferences(level);
+      room = LZ4F_HEADER_SIZE_MAX + LZ4F_compressBound(total, &prefs);
+      break;
+    }
+    case compression_codec::zstd:
+      if (!st.zstd && !(st.zstd = ZSTD_createCCtx())) return client_errc::compression_failed;
+      ZSTD_CCtx_reset(st.zstd, ZSTD_reset_session_and_parameters);
+      // The pledged size puts the content size in the frame header and sizes the window, as ZSTD_compress2 does.
+      if (ZSTD_isError(ZSTD_CCtx_setParameter(st.zstd, ZSTD_c_compressionLevel, level)) ||
+          ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(st.zstd, total)))
+        return client_errc::compression_failed;
+      room = ZSTD_compressBound(total) + ZSTD_CStreamOutSize();
+      break;
+    case compression_codec::none: break;
+  }
+  // Reserved, not resized: the pages of a fresh buffer are touched step by step as compressed bytes arrive, not
+  // all at once here (zero-filling a 1 MB bound faulted in 256 pages in one call).
+  out.reserve(base + room);
+  out.resize(base + (codec == compression_codec::lz4 ? LZ4F_HEADER_SIZE_MAX : impl::xerial_header_size));
+  st.level = level;
+  st.codec = codec;
+  st.total = total;
+  st.fed = 0;
+  st.at = base;
+  if (codec == compression_codec::snappy) {
+    std::uint8_t* header = out.data() + base;
+    std::memcpy(header, impl::xerial_magic.data(), impl::xerial_magic.size());
+    impl::store_be32(header + 8, 1);
+    impl::store_be32(header + 12, 1);
+    st.at += impl::xerial_header_size;
+  } else if (codec == compression_codec::lz4) {
+    const auto prefs = impl::lz4_stream_preferences(level);
+    const std::size_t rc = LZ4F_compressBegin(st.lz4, out.data() + st.at, out.size() - st.at, &prefs);
+    if (LZ4F_isError(rc)) {
+      out.resize(base);
+      return client_errc::compression_failed;
+    }
+    st.at += rc;
+  }
+  st.owner = owner;
+  return {};
+}
+
+std::error_code compression_stream::update(bytes_view in, byte_buffer& out) {
+  namespace impl = detail::compression_impl;
+  auto& st = *s_;
+  if (!st.owner || in.size() > st.total - st.fed) return std::make_error_code(std::errc::invalid_argument);
+  const bool last = st.fed + in.size() == st.total;
+  auto fail = [&] {
+    st.owner = nullptr;
+    return make_error_code(client_errc::compression_failed);
+  };
+  // Room for this step's worst case, inside what begin() reserved (so no reallocation).
+  auto room_for = [&](std::size_t n) {
+    if (out.size() < st.at + n) out.resize(st.at + n);
+  };
+  switch (st.codec) {
+    case compression_codec::gzip: room_for(in.size() + in.size() / 16 + 1024); break;
+    case compression_codec::snappy:
+      room_for((in.size() / impl::xerial_block_size + 1) * (4 + snappy::MaxCompressedLength(impl::xerial_block_size)));
+      break;
+    case compression_codec::lz4: {
+      const auto prefs = impl::lz4_stream_preferences(st.level);
+      room_for(LZ4F_compressBound(in.size(), &prefs));
+      break;
+    }
+    case compression_codec::zstd: room_for(ZSTD_compressBound(in.size()) + ZSTD_CStreamOutSize()); break;
+    case compression_codec::none: break;
+  }
+  switch (st.codec) {
+    case compression_codec::gzip: {
+      z_stream& z = st.deflate.stream;
+      z.next_in = const_cast<Bytef*>(in.data());
+      z.avail_in = static_cast<uInt>(in.size());
+      z.next_out = out.data() + st.at;
+      z.avail_out = static_cast<uInt>(out.size() - st.at);
+      for (;;) {
+        const int rc = deflate(&z, last ? Z_FINISH : Z_NO_FLUSH);
+        st.at = out.size() - z.avail_out;
+        if (last ? rc == Z_STREAM_END : (rc == Z_OK && z.avail_in == 0)) break;
+        if ((rc != Z_OK && rc != Z_BUF_ERROR) || z.avail_out != 0) return fail();
+        out.resize(out.size() + 4096);  // deflate's pending output did not fit: more room, same stream
+        z.next_out = out.data() + st.at;
+        z.avail_out = static_cast<uInt>(out.size() - st.at);
+      }
+      break;
+    }
+    case compression_codec::snappy:
+      for (std::size_t offset = 0; offset < in.size(); offset += impl::xerial_block_size) {
+        const std::size_t n = std::min(impl::xerial_block_size, in.size() - offset);
+        std::size_t compressed = 0;
+        snappy::RawCompress(reinterpret_cast<const char*>(in.data() + offset), n,
+                            reinterpret_cast<char*>(out.data() + st.at + 4), &compressed);
+        impl::store_be32(out.data() + st.at, static_cast<std::uint32_t>(compressed));
+        st.at += 4 + compressed;
+      }
+      break;
+    case compression_codec::lz4: {
+      std::size_t rc = LZ4F_compressUpdate(st.lz4, out.data() + st.at, out.size() - st.at, in.data(), in.size(), nullptr);
+      if (LZ4F_isError(rc)) return fail();
+      st.at += rc;
+      if (last) {
+        rc = LZ4F_compressEnd(st.lz4, out.data() + st.at, out.size() - st.at, nullptr);
+        if (LZ4F_isError(rc)) return fail();
+        st.at += rc;
+      }
+      break;
+    }
+    case compression_codec::zstd: {
+      ZSTD_inBuffer input{in.data(), in.size(), 0};
+      for (;;) {
+        ZSTD_outBuffer output{out.data() + st.at, out.size() - st.at, 0};
+        const std::size_t rc = ZSTD_compressStream2(st.zstd, &output, &input, last ? ZSTD_e_end : ZSTD_e_continue);
+        if (ZSTD_isError(rc)) return fail();
+        st.at += output.pos;
+        if (last ? rc == 0 : input.pos == input.size) break;
+        if (st.at == out.size()) out.resize(out.size() + ZSTD_CStreamOutSize());  // not expected: room is the bound
+      }
+      break;
+    }
+    case compression_codec::none: return fail();
+  }
+  st.fed += in.size();
+  if (last) {
+    out.resize(st.at);
+    st.owner = nullptr;
+  }
+  return {};
+}
+
 std::error_code compress(compression_codec codec, bytes_view in, byte_buffer& out, int level) {
   namespace impl = detail::compression_impl;
   if (in.size() > impl::max_input) return client_errc::compression_failed;
