@@ -85,8 +85,9 @@ class tcp_connection final : public connection_io, public std::enable_shared_fro
                         auto events = self->events_.lock();
                         if (!events) return;
                         if (ec) return events->on_disconnected(self->id_, ec);
+                        // on_written gives the frames back to the pipeline (frames_ is left empty) and may start
+                        // the next write, which fills frames_ again: nothing here may touch frames_ afterwards.
                         events->on_written(self->id_, self->frames_);
-                        self->frames_.clear();
                       }));
   }
 
