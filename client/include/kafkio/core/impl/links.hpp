@@ -195,9 +195,10 @@ inline void producer_core::on_link_down(link& l, std::error_code ec, std::string
       "connection to " + l.address() + " lost: " + ec.message() + (why.empty() ? "" : " (" + std::string(why) + ")"));
   ++l.failures;
   l.reconnect_at = clock_.now() + backoff(l.failures, cfg_.reconnect_backoff, cfg_.reconnect_backoff_max);
-  // A connection that was up and then failed (garbage, a wrong correlation id, a timeout): records that give up for
-  // want of a broker say this instead of "could not connect" (expire_batches).
-  if (l.socket_open && !finished()) {
+  // A connection that was up and then failed for a reason of ours to name (garbage, a wrong correlation id, a request
+  // timeout: client_category): records that give up for want of a broker say this instead of "could not connect"
+  // (expire_batches). A plain connection loss keeps broker_connection_failed, which callers treat as transient.
+  if (l.socket_open && !finished() && ec.category() == client_category()) {
     last_link_failure_ = ec;
     last_link_failure_text_ = l.address() + ": " + ec.message() + (why.empty() ? "" : " (" + std::string(why) + ")");
   }
