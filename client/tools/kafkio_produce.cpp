@@ -1,7 +1,11 @@
 // kafkio-produce: a kcat-style producer. One record per line of standard input; waits for every acknowledgement;
-// exits 0 only if every record was delivered. Errors go to stderr, one line per failed record.
+// exits 0 only if every record was delivered. Errors go to stderr, one line per failed record, and it always ends
+// with a "N delivered, M failed" line on stderr.
 //
 //   kafkio-produce -b 127.0.0.1:19092 -t events [-p 0] [-K :] [-H name=value]... [-z lz4] [-X acks=1]... [-v]
+//
+// With -X transactional.id=ID the lines go in transactions of -N lines each (default 1000): each is committed
+// whole or, if a record of it fails, aborted whole (its records then count as failed).
 #include "tool_support.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -27,12 +31,19 @@ struct options {
   std::optional<char> key_delimiter;
   std::vector<std::pair<std::string, std::string>> headers;
   bool verbose = false;
+  std::size_t transaction_lines = 1000;  // with transactional.id: lines per transaction
+  bool transactional = false;
 };
 
+constexpr const char* usage_text =
+    "usage: kafkio-produce -b BROKERS -t TOPIC [-p PARTITION] [-K DELIM] [-H NAME=VALUE]...\n"
+    "                      [-z none|gzip|snappy|lz4|zstd] [-X PROPERTY=VALUE]... [-N LINES] [-v] [-h]\n"
+    "  One record per line of standard input. -K splits key and value at DELIM; -X sets any producer property\n"
+    "  (docs/producer.md); with -X transactional.id=ID every -N LINES (default 1000) are one transaction.\n"
+    "  Exit status: 0 all delivered, 1 some failed, 2 bad usage or configuration.\n";
+
 [[noreturn]] void usage(const char* why) {
-  std::cerr << "kafkio-produce: " << why << "\n"
-            << "usage: kafkio-produce -b BROKERS -t TOPIC [-p PARTITION] [-K DELIM] [-H NAME=VALUE]...\n"
-            << "                      [-z none|gzip|snappy|lz4|zstd] [-X PROPERTY=VALUE]... [-v]\n";
+  std::cerr << "kafkio-produce: " << why << "\n" << usage_text;
   std::exit(2);
 }
 
@@ -60,16 +71,42 @@ options parse_args(int argc, char** argv) {
       auto kv = kafkio::tools::split_property(value());
       if (!kv) usage("-X takes PROPERTY=VALUE");
       o.props.push_back(*kv);
+    } else if (a == "-N") {
+      auto n = kafkio::detail::parse_integer(value());
+      if (!n || *n < 1) usage("-N takes a positive number of lines");
+      o.transaction_lines = static_cast<std::size_t>(*n);
     } else if (a == "-v") o.verbose = true;
-    else usage("unknown option");
+    else if (a == "-h" || a == "--help") {
+      std::cout << usage_text;
+      std::exit(0);
+    } else usage("unknown option");
   }
+  for (const auto& [k, v] : o.props) o.transactional |= k == "transactional.id" && !v.empty();
   if (o.topic.empty()) usage("-t TOPIC is required");
   return o;
 }
 
 struct run_state {
   std::uint64_t delivered = 0, failed = 0;
+  std::uint64_t acked_in_transaction = 0;  // acknowledged, visible only if their transaction commits
 };
+
+// Ends the open transaction: commit, or abort if the commit failed. Its acknowledged records are delivered only if
+// it committed.
+asio::awaitable<void> end_transaction(kafkio::producer& p, run_state& st) {
+  boost::system::error_code ec;
+  co_await p.async_commit_transaction(asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    std::cerr << "kafkio-produce: transaction not committed: " << ec.message() << "\n";
+    boost::system::error_code abort_ec;
+    co_await p.async_abort_transaction(asio::redirect_error(asio::use_awaitable, abort_ec));
+    if (abort_ec) std::cerr << "kafkio-produce: abort failed too: " << abort_ec.message() << "\n";
+    st.failed += st.acked_in_transaction;
+  } else {
+    st.delivered += st.acked_in_transaction;
+  }
+  st.acked_in_transaction = 0;
+}
 
 asio::awaitable<void> produce_lines(kafkio::producer& p, const options& o, run_state& st) {
   auto ex = co_await asio::this_coro::executor;
@@ -97,7 +134,7 @@ asio::awaitable<void> produce_lines(kafkio::producer& p, const options& o, run_s
         ++st.failed;
         std::cerr << "kafkio-produce: record not delivered to " << md.topic << ": " << ec.message() << "\n";
       } else {
-        ++st.delivered;
+        ++(o.transactional ? st.acked_in_transaction : st.delivered);
         if (o.verbose) std::cerr << md.topic << " [" << md.partition << "] @ " << md.offset << "\n";
       }
     });
@@ -105,6 +142,12 @@ asio::awaitable<void> produce_lines(kafkio::producer& p, const options& o, run_s
 
   // Standard input through the event loop when it is a pipe or terminal; a regular file cannot be polled, and
   // reading it does not wait on anyone, so it is read directly in chunks.
+  std::size_t lines_in_transaction = 0;
+  if (o.transactional) {
+    co_await p.async_init_transactions(asio::use_awaitable);  // failure: an exception, reported by main
+    co_await p.async_begin_transaction(asio::use_awaitable);
+  }
+
   asio::posix::stream_descriptor in(ex);
   boost::system::error_code ec;
   const int fd = ::dup(STDIN_FILENO);
@@ -135,8 +178,15 @@ asio::awaitable<void> produce_lines(kafkio::producer& p, const options& o, run_s
     if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
     send_line(line);
     buf.consume(n);
+    if (o.transactional && ++lines_in_transaction == o.transaction_lines) {
+      co_await end_transaction(p, st);
+      co_await limit.drained();
+      lines_in_transaction = 0;
+      co_await p.async_begin_transaction(asio::use_awaitable);
+    }
     if (limit.count() >= 100000) co_await limit.room();
   }
+  if (o.transactional && lines_in_transaction > 0) co_await end_transaction(p, st);
   co_await limit.drained();
   co_await p.async_close(asio::use_awaitable);
 }
@@ -170,9 +220,9 @@ int main(int argc, char** argv) {
       std::rethrow_exception(failure);
     } catch (const std::exception& e) {
       std::cerr << "kafkio-produce: " << e.what() << "\n";
-      return 1;
+      st.failed += st.acked_in_transaction;
     }
   }
-  if (o.verbose || st.failed) std::cerr << "kafkio-produce: " << st.delivered << " delivered, " << st.failed << " failed\n";
-  return st.failed ? 1 : 0;
+  std::cerr << "kafkio-produce: " << st.delivered << " delivered, " << st.failed << " failed\n";
+  return st.failed || failure ? 1 : 0;
 }

@@ -34,11 +34,12 @@ struct perf_options {
 };
 
 [[noreturn]] inline void perf_usage(const char* program, const char* why) {
-  std::fprintf(stderr,
-               "%s: %s\nusage: %s --topic T --num-records N --record-size BYTES --throughput "
-               "RECORDS_PER_SEC(-1: unlimited) --producer-props K=V [K=V...] [--warmup-records N] [--json]\n",
-               program, why, program);
-  std::exit(2);
+  // -h/--help (why == nullptr): the usage on stdout, exit 0; a bad command line: on stderr, exit 2.
+  std::fprintf(why ? stderr : stdout,
+               "%s%s%susage: %s --topic T --num-records N --record-size BYTES --throughput "
+               "RECORDS_PER_SEC(-1: unlimited) --producer-props K=V [K=V...] [--warmup-records N] [--json] [-h]\n",
+               why ? program : "", why ? ": " : "", why ? (std::string(why) + "\n").c_str() : "", program);
+  std::exit(why ? 2 : 0);
 }
 
 // Exits with status 2 and a usage line on a bad command line (these are command-line tools).
@@ -51,7 +52,8 @@ inline perf_options parse_perf_args(int argc, char** argv, const char* program) 
         if (i + 1 >= argc) perf_usage(program, "missing value");
         return argv[++i];
       };
-      if (a == "--topic") o.topic = value();
+      if (a == "-h" || a == "--help") perf_usage(program, nullptr);
+      else if (a == "--topic") o.topic = value();
       else if (a == "--num-records") o.num_records = std::stoll(value());
       else if (a == "--record-size") o.record_size = std::stoul(value());
       else if (a == "--throughput") o.throughput = std::stod(value());

@@ -113,6 +113,14 @@ class core_harness {
     });
   }
   completion_id connect() { return operation([&](completion_id id) { core.connect(id); }); }
+  // Transactions.
+  completion_id init_transactions() { return operation([&](completion_id id) { core.init_transactions(id); }); }
+  completion_id begin_transaction() { return operation([&](completion_id id) { core.begin_transaction(id); }); }
+  completion_id commit_transaction() { return operation([&](completion_id id) { core.commit_transaction(id); }); }
+  completion_id abort_transaction() { return operation([&](completion_id id) { core.abort_transaction(id); }); }
+  completion_id send_offsets_to_transaction(std::vector<offset_to_commit> offsets, consumer_group_metadata group) {
+    return operation([&](completion_id id) { core.send_offsets_to_transaction(std::move(offsets), std::move(group), id); });
+  }
   void cancel(completion_id id) {
     core.cancel(id);
     settle();

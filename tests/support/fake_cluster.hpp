@@ -1,5 +1,7 @@
 // A fake Kafka cluster without I/O, for the producer's tests: it answers ApiVersions, Metadata, InitProducerId and
-// Produce frames with the generated codecs. It keeps a log per partition with real offsets and the broker's
+// Produce frames with the generated codecs, and models a transaction coordinator (FindCoordinator, InitProducerId
+// with a transactional id, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn; transactions v1, or v2
+// with the Produce request adding the partition and EndTxn bumping the epoch, as KIP-890 has it). It keeps a log per partition with real offsets and the broker's
 // idempotence rules (sequence checks; duplicates of the last 5 batches answered with their original offset, as
 // Kafka's ProducerStateManager does), records every batch it received, and can be scripted to misbehave.
 //
@@ -20,7 +22,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace kafkio::test {
@@ -64,6 +68,9 @@ struct fake_produce_attempt {
 struct fake_stored_record {
   std::int64_t offset;
   fake_record record;
+  // Written in a transaction: visible to a read_committed reader only once committed (never if aborted).
+  enum class txn : std::uint8_t { none, open, committed, aborted } status = txn::none;
+  std::int64_t producer_id = -1;
 };
 
 // The server end of one client connection.
@@ -95,6 +102,9 @@ class fake_cluster {
     // As Kafka does (ProducerStateManager): a partition with no state for a producer id accepts whatever sequence
     // that producer's first batch carries, not only 0. Off: only sequence 0 starts a producer (stricter).
     bool any_first_sequence = false;
+    // The cluster's finalized transaction.version (ApiVersions v3+): 2 means transactions v2 (KIP-890 part 2).
+    std::int16_t transaction_version = 2;
+    int coordinator = 1;  // the node that coordinates every transactional id and group
   };
 
   // `address(node)`: the host and port Metadata advertises for a node.
@@ -129,6 +139,20 @@ class fake_cluster {
   void fail_init_producer_id(std::initializer_list<std::int16_t> errors) {
     init_errors_.insert(init_errors_.end(), errors);
   }
+  // The next requests of a transaction API (FindCoordinator, InitProducerId with a transactional id,
+  // AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn) fail with these error codes.
+  void fail_transactional(api_key key, std::initializer_list<std::int16_t> errors) {
+    auto& q = txn_errors_[key];
+    q.insert(q.end(), errors);
+  }
+  // Another producer with the same transactional id initialized: the epoch moves on, an open transaction aborts.
+  void fence(const std::string& transactional_id) {
+    auto& t = txns_.at(transactional_id);
+    if (t.open) end(t, false);
+    ++t.epoch;
+  }
+  // The coordinator moves to `node`: requests to the old one get NOT_COORDINATOR.
+  void move_coordinator(int node) { opts_.coordinator = node; }
   // Produce responses ask the client to hold back for this long (throttle_time_ms, as a broker over its quota).
   void throttle_produce(std::int32_t ms) { produce_throttle_ms_ = ms; }
   // While held, Produce responses (and anything after them on the same connection) wait; release sends them.
@@ -192,7 +216,9 @@ class fake_cluster {
           m.api_keys.push_back({18, 0, opts_.api_versions_max, {}});
         } else {
           m.api_keys = {{0, 3, opts_.produce_max, {}}, {3, 1, opts_.metadata_max, {}},
-                        {18, 0, opts_.api_versions_max, {}}, {22, 0, opts_.init_producer_id_max, {}}};
+                        {10, 0, 6, {}},  {18, 0, opts_.api_versions_max, {}}, {22, 0, opts_.init_producer_id_max, {}},
+                        {24, 0, 5, {}},  {25, 0, 4, {}}, {26, 0, 5, {}}, {28, 0, 5, {}}};
+          m.finalized_features.push_back({"transaction.version", opts_.transaction_version, 0, {}});
         }
         header(0);
         m.encode(w, v);
@@ -205,7 +231,23 @@ class fake_cluster {
         metadata(req).encode(w, version);
         break;
       }
+      case api_key::find_coordinator:
+      case api_key::add_partitions_to_txn:
+      case api_key::add_offsets_to_txn:
+      case api_key::txn_offset_commit:
+      case api_key::end_txn:
+        if (!transactional(s, key, version, body, w, header)) return void(s.closed = true);
+        break;
       case api_key::init_producer_id: {
+        {
+          protocol::init_producer_id_request req;
+          if (protocol::decode_message(body, req, version)) return void(s.closed = true);
+          if (req.transactional_id && !req.transactional_id->empty()) {
+            header(version);
+            init_transactional(s, req).encode(w, version);
+            break;
+          }
+        }
         protocol::init_producer_id_response m;
         if (!init_errors_.empty()) {
           m.error_code = init_errors_.front();
@@ -249,6 +291,35 @@ class fake_cluster {
   // Every request received: API and version, in order.
   const std::vector<std::pair<api_key, std::int16_t>>& request_log() const noexcept { return request_log_; }
   int connections_accepted() const noexcept { return next_connection_id_; }
+  // What a read_committed consumer sees: values not written in a transaction, and those of committed ones.
+  std::vector<std::string> committed_values(const std::string& topic, std::int32_t partition) const {
+    std::vector<std::string> out;
+    for (const auto& r : log(topic, partition))
+      if (r.status == fake_stored_record::txn::none || r.status == fake_stored_record::txn::committed)
+        out.push_back(r.record.value.value_or(""));
+    return out;
+  }
+  // The transactional id's current producer id and epoch, and whether a transaction is open.
+  struct fake_transaction {
+    std::int64_t producer_id = -1;
+    std::int16_t epoch = -1;
+    bool open = false;
+    std::set<std::pair<std::string, std::int32_t>> partitions;
+    std::map<std::pair<std::string, std::int32_t>, std::int64_t> pending_offsets;
+    std::string group;
+  };
+  const fake_transaction* transaction(const std::string& id) const {
+    auto it = txns_.find(id);
+    return it == txns_.end() ? nullptr : &it->second;
+  }
+  // Offsets committed for a group (by committed transactions).
+  std::optional<std::int64_t> committed_offset(const std::string& group, const std::string& topic,
+                                               std::int32_t partition) const {
+    auto it = group_offsets_.find({group, topic, partition});
+    return it == group_offsets_.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
+  }
+  int transactions_committed() const noexcept { return commits_; }
+  int transactions_aborted() const noexcept { return aborts_; }
   std::int64_t last_producer_id() const noexcept { return next_producer_id_ - 1; }
 
  private:
@@ -268,6 +339,165 @@ class fake_cluster {
     std::vector<fake_stored_record> log;
     std::map<std::int64_t, idempotence_state> producers;
   };
+
+  std::optional<std::int16_t> scripted_txn_error(api_key key) {
+    auto& q = txn_errors_[key];
+    if (q.empty()) return std::nullopt;
+    auto e = q.front();
+    q.pop_front();
+    return e;
+  }
+  fake_transaction* transaction_of(std::int64_t producer_id) {
+    for (auto& [id, t] : txns_)
+      if (t.producer_id == producer_id) return &t;
+    return nullptr;
+  }
+  // Checks the request's producer id/epoch against the transactional id's: 0, or the error to answer.
+  static std::int16_t check_epoch(const fake_transaction* t, std::int64_t producer_id, std::int16_t epoch) {
+    if (!t || t->producer_id != producer_id) return 49;  // INVALID_PRODUCER_ID_MAPPING
+    if (epoch < t->epoch) return 90;                     // PRODUCER_FENCED
+    if (epoch > t->epoch) return 47;                     // INVALID_PRODUCER_EPOCH
+    return 0;
+  }
+  // Marks the transaction's records committed or aborted and closes it.
+  void end(fake_transaction& t, bool commit) {
+    for (auto& [name, parts] : topics_)
+      for (auto& p : parts)
+        for (auto& r : p.log)
+          if (r.producer_id == t.producer_id && r.status == fake_stored_record::txn::open)
+            r.status = commit ? fake_stored_record::txn::committed : fake_stored_record::txn::aborted;
+    if (commit)
+      for (const auto& [tp, offset] : t.pending_offsets) group_offsets_[{t.group, tp.first, tp.second}] = offset;
+    (commit ? commits_ : aborts_) += t.open ? 1 : 0;
+    t.open = false;
+    t.partitions.clear();
+    t.pending_offsets.clear();
+  }
+
+  protocol::init_producer_id_response init_transactional(fake_session& s, const protocol::init_producer_id_request& req) {
+    protocol::init_producer_id_response m;
+    if (auto e = scripted_txn_error(api_key::init_producer_id)) return m.error_code = *e, m;
+    if (s.node != opts_.coordinator) return m.error_code = 16, m;  // NOT_COORDINATOR
+    auto& t = txns_[*req.transactional_id];
+    if (t.producer_id < 0) {
+      t.producer_id = next_producer_id_++;
+      t.epoch = 0;
+    } else {
+      if (req.producer_id >= 0 && (req.producer_id != t.producer_id || req.producer_epoch != t.epoch))
+        return m.error_code = 90, m;  // an epoch bump from a producer that was fenced meanwhile
+      if (t.open) end(t, false);      // a new incarnation: the old one's transaction is aborted
+      ++t.epoch;
+    }
+    m.producer_id = t.producer_id;
+    m.producer_epoch = t.epoch;
+    return m;
+  }
+
+  template <class Header>
+  bool transactional(fake_session& s, api_key key, std::int16_t version, bytes_view body, protocol::writer& w,
+                     Header& header) {
+    const bool here = s.node == opts_.coordinator;
+    auto scripted = scripted_txn_error(key);
+    switch (key) {
+      case api_key::find_coordinator: {
+        protocol::find_coordinator_request req;
+        if (protocol::decode_message(body, req, version)) return false;
+        protocol::find_coordinator_response m;
+        auto [host, port] = address_(opts_.coordinator);
+        if (version >= 4) {
+          for (const auto& k : req.coordinator_keys)
+            m.coordinators.push_back({k, opts_.coordinator, host, port, scripted.value_or(0), std::nullopt, {}});
+        } else {
+          m.error_code = scripted.value_or(0);
+          m.node_id = opts_.coordinator;
+          m.host = host;
+          m.port = port;
+        }
+        header(version);
+        m.encode(w, version);
+        return true;
+      }
+      case api_key::add_partitions_to_txn: {
+        protocol::add_partitions_to_txn_request req;
+        if (protocol::decode_message(body, req, version) || version > 3) return false;
+        std::int16_t error = scripted.value_or(here ? 0 : 16);
+        auto* t = txns_.count(req.v3_and_below_transactional_id) ? &txns_[req.v3_and_below_transactional_id] : nullptr;
+        if (!error) error = check_epoch(t, req.v3_and_below_producer_id, req.v3_and_below_producer_epoch);
+        protocol::add_partitions_to_txn_response m;
+        for (const auto& topic : req.v3_and_below_topics) {
+          auto& tr = m.results_by_topic_v3_and_below.emplace_back();
+          tr.name = topic.name;
+          for (auto p : topic.partitions) {
+            tr.results_by_partition.push_back({p, error, {}});
+            if (!error) {
+              t->partitions.insert({topic.name, p});
+              t->open = true;
+            }
+          }
+        }
+        header(version);
+        m.encode(w, version);
+        return true;
+      }
+      case api_key::add_offsets_to_txn: {
+        protocol::add_offsets_to_txn_request req;
+        if (protocol::decode_message(body, req, version)) return false;
+        std::int16_t error = scripted.value_or(here ? 0 : 16);
+        auto* t = txns_.count(req.transactional_id) ? &txns_[req.transactional_id] : nullptr;
+        if (!error) error = check_epoch(t, req.producer_id, req.producer_epoch);
+        if (!error) {
+          t->open = true;
+          t->group = req.group_id;
+        }
+        protocol::add_offsets_to_txn_response m;
+        m.error_code = error;
+        header(version);
+        m.encode(w, version);
+        return true;
+      }
+      case api_key::txn_offset_commit: {
+        protocol::txn_offset_commit_request req;
+        if (protocol::decode_message(body, req, version)) return false;
+        std::int16_t error = scripted.value_or(here ? 0 : 16);
+        auto* t = txns_.count(req.transactional_id) ? &txns_[req.transactional_id] : nullptr;
+        if (!error) error = check_epoch(t, req.producer_id, req.producer_epoch);
+        if (!error && (!t->open || t->group != req.group_id)) error = 48;  // INVALID_TXN_STATE: no AddOffsetsToTxn
+        protocol::txn_offset_commit_response m;
+        for (const auto& topic : req.topics) {
+          auto& tr = m.topics.emplace_back();
+          tr.name = topic.name;
+          for (const auto& p : topic.partitions) {
+            tr.partitions.push_back({p.partition_index, error, {}});
+            if (!error) t->pending_offsets[{topic.name, p.partition_index}] = p.committed_offset;
+          }
+        }
+        header(version);
+        m.encode(w, version);
+        return true;
+      }
+      case api_key::end_txn: {
+        protocol::end_txn_request req;
+        if (protocol::decode_message(body, req, version)) return false;
+        std::int16_t error = scripted.value_or(here ? 0 : 16);
+        auto* t = txns_.count(req.transactional_id) ? &txns_[req.transactional_id] : nullptr;
+        if (!error) error = check_epoch(t, req.producer_id, req.producer_epoch);
+        // INVALID_TXN_STATE: nothing to end; transactions v2 lets an abort of an empty transaction bump the epoch
+        if (!error && !t->open && (version < 5 || req.committed)) error = 48;
+        protocol::end_txn_response m;
+        if (!error) {
+          end(*t, req.committed);
+          if (version >= 5) ++t->epoch;  // transactions v2: every end bumps the epoch
+          m.producer_id = t->producer_id;
+          m.producer_epoch = t->epoch;
+        }
+        m.error_code = error;
+        header(version);
+        m.encode(w, version);
+        return true;
+      }
+      default: return false;
+    }
+  }
 
   static byte_buffer framed(bytes_view payload) {
     byte_buffer f;
@@ -421,6 +651,17 @@ class fake_cluster {
     }
     if (produce_hook)
       if (auto e = produce_hook(a)) return e;
+    fake_transaction* txn = nullptr;
+    if (h.is_transactional()) {  // the partition must be in the producer's open transaction (v2: this adds it)
+      txn = transaction_of(h.producer_id);
+      if (!txn) return 49;                         // INVALID_PRODUCER_ID_MAPPING
+      if (h.producer_epoch < txn->epoch) return 90;  // PRODUCER_FENCED
+      const bool v2 = a.version >= 12 && opts_.transaction_version >= 2;
+      if (!v2 && !txn->partitions.count({a.topic, a.partition})) return 48;  // INVALID_TXN_STATE
+      txn->partitions.insert({a.topic, a.partition});
+      txn->open = true;
+      ++transactional_batches_;
+    }
     if (h.producer_id >= 0) {  // the broker's idempotence checks (docs/protocol.md, "Idempotence")
       auto& st = part.producers[h.producer_id];
       if (h.producer_epoch < st.epoch) return 47;  // INVALID_PRODUCER_EPOCH
@@ -436,7 +677,9 @@ class fake_cluster {
       if (st.recent.size() > 5) st.recent.pop_front();
     }
     a.base_offset = static_cast<std::int64_t>(part.log.size());
-    for (const auto& rec : a.records) part.log.push_back({static_cast<std::int64_t>(part.log.size()), rec});
+    for (const auto& rec : a.records)
+      part.log.push_back({static_cast<std::int64_t>(part.log.size()), rec,
+                          txn ? fake_stored_record::txn::open : fake_stored_record::txn::none, h.producer_id});
     return 0;
   }
 
@@ -451,6 +694,10 @@ class fake_cluster {
   std::int32_t produce_throttle_ms_ = 0;
   std::vector<fake_produce_attempt> attempts_;
   std::vector<std::pair<api_key, std::int16_t>> request_log_;
+  std::map<std::string, fake_transaction> txns_;  // by transactional id
+  std::map<api_key, std::deque<std::int16_t>> txn_errors_;
+  std::map<std::tuple<std::string, std::string, std::int32_t>, std::int64_t> group_offsets_;
+  int commits_ = 0, aborts_ = 0, transactional_batches_ = 0;
   int next_connection_id_ = 0;
   std::int64_t next_producer_id_ = 1000;
 };

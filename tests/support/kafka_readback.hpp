@@ -182,6 +182,7 @@ struct consumed_record {
 struct consume_options {
   std::chrono::milliseconds idle_timeout{30000};  // ConsoleConsumer gives up after this long without a record
   bool timestamps = false;                          // scripts/kafka consume --timestamp
+  bool read_committed = false;                      // --read-committed: only committed transactions' records
 };
 
 // Splits on `sep` keeping empty fields.
@@ -235,6 +236,7 @@ inline std::vector<consumed_record> consume(const std::string& topic, std::size_
   std::vector<std::string> args{kafka_script(), "consume", topic, "--max", std::to_string(max), "--timeout-ms",
                                 std::to_string(o.idle_timeout.count())};
   if (o.timestamps) args.push_back("--timestamp");
+  if (o.read_committed) args.push_back("--read-committed");
   auto r = run_command(args);
   std::vector<consumed_record> records;
   std::istringstream in(r.out);

@@ -344,7 +344,9 @@ TEST(ProducerConfigProperties, EffectiveValuesAndHiddenPassword) {
     return "<missing>";
   };
   EXPECT_EQ(value("sasl.password"), "[hidden]");
-  EXPECT_EQ(r.config.to_properties(true).at(10), (std::pair<std::string, std::string>{"sasl.password", "pw"}));
+  EXPECT_EQ(r.config.to_properties(true).at(11), (std::pair<std::string, std::string>{"sasl.password", "pw"}));
+  EXPECT_EQ(value("transactional.id"), "");  // not transactional
+  EXPECT_EQ(value("transaction.timeout.ms"), "60000");
   EXPECT_EQ(value("compression.lz4.level"), "4");
   EXPECT_EQ(value("compression.level"), "<missing>");
   EXPECT_EQ(value("enable.idempotence"), "true");
@@ -355,7 +357,7 @@ TEST(ProducerConfigProperties, EffectiveValuesAndHiddenPassword) {
   // Every key is written once; of the four level keys only the selected codec's (when a level is set).
   std::set<std::string> keys;
   for (const auto& [k, v] : props) EXPECT_TRUE(keys.insert(k).second) << "duplicate " << k;
-  EXPECT_EQ(keys.size(), 38u);
+  EXPECT_EQ(keys.size(), 40u);  // 27, + 11 TLS keys, + transactional.id and transaction.timeout.ms
 }
 
 TEST(ProducerConfigProperties, UnvalidatedConfigShowsResolvedValues) {

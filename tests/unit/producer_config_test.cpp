@@ -242,8 +242,8 @@ TEST(ProducerConfig, UnknownKeysFailAndSuggestTheClosestKey) {
             "unknown property 'request.timout.ms' (did you mean 'request.timeout.ms'?)");
   EXPECT_EQ(unknown("frobnicate").message, "unknown property 'frobnicate'");
   EXPECT_EQ(unknown("").message, "unknown property ''");
-  EXPECT_EQ(unknown("transactional.id").message,
-            "property 'transactional.id' is not supported by kafkio: transactions are not supported");
+  EXPECT_EQ(unknown("key.serializer").message,
+            "property 'key.serializer' is not supported by kafkio: records are bytes; serialize before send()");
   EXPECT_EQ(unknown("partitioner.class").message,
             "property 'partitioner.class' is not supported by kafkio: use 'partitioner' (default, murmur2_random, "
             "round_robin, random)");

@@ -19,6 +19,7 @@
 #include <kafkio/metrics.hpp>
 #include <kafkio/producer_config.hpp>
 #include <kafkio/record.hpp>
+#include <kafkio/transaction.hpp>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/io_context.hpp>
@@ -82,6 +83,35 @@ class producer {
   // is bounded by request.timeout.ms.
   template <class CompletionToken>
   auto async_fetch_metadata(std::vector<std::string> topics, CompletionToken&& token);
+
+  // Transactions (transactional.id set; docs/producer.md, "Transactions"). Each completes with (error_code), any
+  // completion token. Without transactional.id they complete with client_errc::transaction_state.
+  //
+  // Once per producer, before the first transaction: finds the transaction coordinator and gets the producer id
+  // for transactional.id, fencing any earlier producer with the same id (its open transaction is aborted).
+  // Completes with client_errc::transaction_timeout after max.block.ms (calling it again waits for the same work).
+  template <class CompletionToken>
+  auto async_init_transactions(CompletionToken&& token);
+  // Opens a transaction (local: completes at once). Records may be sent only inside one; outside they complete
+  // with client_errc::transaction_state.
+  template <class CompletionToken>
+  auto async_begin_transaction(CompletionToken&& token);
+  // Delivers every record sent in the transaction, then commits it: all of them become visible to read_committed
+  // consumers, or none. If a record failed, completes with that error and the transaction can only be aborted.
+  template <class CompletionToken>
+  auto async_commit_transaction(CompletionToken&& token);
+  // Aborts the transaction: records not yet sent complete with client_errc::transaction_aborted; those already
+  // written stay invisible to read_committed consumers.
+  template <class CompletionToken>
+  auto async_abort_transaction(CompletionToken&& token);
+  // Commits consumed offsets of `group` as part of the transaction (exactly-once consume-transform-produce): they
+  // count only if the transaction commits. kafkio has no consumer; pass the group metadata of your own.
+  template <class CompletionToken>
+  auto async_send_offsets_to_transaction(std::vector<offset_to_commit> offsets, consumer_group_metadata group,
+                                         CompletionToken&& token);
+  // Fatal errors (client_errc and kafka_errc::producer_fenced, invalid_producer_epoch,
+  // transactional_id_authorization_failed, ...) leave the producer unusable for transactions: destroy it and make
+  // a new one. Any other error of a record or of these operations: abort the transaction and try again.
 
   // Flushes, then closes the connections. Later sends complete with client_errc::producer_closed.
   template <class CompletionToken>

@@ -84,6 +84,11 @@ struct producer_config {
   // enable.idempotence — unset means the Java default: on, unless acks or retries conflict (then off, with a note).
   // parse() and validate() resolve it; read it through idempotence_enabled().
   std::optional<bool> enable_idempotence;
+  // transactional.id — empty: not transactional. Set: the transactional producer (docs/producer.md, "Transactions");
+  // it requires idempotence.
+  std::string transactional_id;
+  // transaction.timeout.ms — how long the coordinator lets a transaction stay open before aborting it.
+  milliseconds transaction_timeout{60000};
   // max.in.flight.requests.per.connection
   std::int32_t max_in_flight_requests_per_connection = 5;
   // retries — resends of a failed produce; delivery_timeout is the real bound.
@@ -161,6 +166,7 @@ struct producer_config {
 
   // The resolved values, also meaningful on a config that has not been validated.
   bool idempotence_enabled() const noexcept;
+  bool transactional() const noexcept { return !transactional_id.empty(); }
   milliseconds effective_delivery_timeout() const noexcept;
 
   bool operator==(const producer_config&) const = default;

@@ -39,6 +39,7 @@ enum class kafka_errc : std::int16_t {
   not_enough_replicas = 19,
   not_enough_replicas_after_append = 20,
   invalid_required_acks = 21,
+  invalid_group_id = 24,
   topic_authorization_failed = 29,
   group_authorization_failed = 30,
   cluster_authorization_failed = 31,
@@ -57,6 +58,7 @@ enum class kafka_errc : std::int16_t {
   concurrent_transactions = 51,
   transaction_coordinator_fenced = 52,
   transactional_id_authorization_failed = 53,
+  operation_not_attempted = 55,
   kafka_storage_error = 56,
   sasl_authentication_failed = 58,
   unknown_producer_id = 59,
@@ -105,6 +107,9 @@ enum class client_errc : int {
   authentication_failed,      // SASL handshake or authentication failed
   fatal_producer_state,       // idempotent producer state cannot be recovered
   invalid_topic_name,         // not a legal Kafka topic name (kafkio/topic_name.hpp)
+  transaction_state,          // not allowed in the transactional producer's state (e.g. send outside a transaction)
+  transaction_aborted,        // the record's transaction was aborted before the record was sent
+  transaction_timeout,        // a transactional operation did not complete within max.block.ms
 };
 
 const std::error_category& kafka_category() noexcept;

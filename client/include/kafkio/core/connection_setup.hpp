@@ -70,6 +70,12 @@ class connection_setup {
                 "SASL authentication with " + address_ + " failed: " + why, true);
   }
 
+  static bool transactions_v2_finalized(const protocol::api_versions_response& r) {
+    for (const auto& f : r.finalized_features)
+      if (f.name == "transaction.version") return f.max_version_level >= 2;
+    return false;
+  }
+
   step send_api_versions(protocol::byte_buffer& frame, std::int32_t correlation_id, std::int16_t version) {
     state_ = state::api_versions;
     sent_version_ = version;
@@ -92,7 +98,11 @@ class connection_setup {
       auto ec = kafka_error(r.error_code);
       return fail(ec, "ApiVersions refused by " + address_ + ": " + ec.message());
     }
-    versions_ = protocol::negotiate(r);
+    // A transactional producer speaks transactions v2 (KIP-890 part 2: EndTxn v5, Produce v12, TxnOffsetCommit v5)
+    // only where the cluster finalized transaction.version >= 2; elsewhere those versions are capped to the v1 ones.
+    versions_ = protocol::negotiate(r, cfg_.transactional() && !transactions_v2_finalized(r)
+                                           ? protocol::transactions_v1_limits()
+                                           : protocol::client_version_limits{});
     if (!versions_.supports(protocol::api_key::produce) || !versions_.supports(protocol::api_key::metadata))
       return fail(make_error_code(client_errc::unsupported_version),
                   "broker " + address_ + " supports no Produce/Metadata version kafkio speaks");

@@ -19,6 +19,7 @@
 //                        retries, sequence numbers, delivery timeouts
 //   impl/links.hpp       broker connections (connection_setup.hpp: ApiVersions, SASL), metadata refresh,
 //                        the idempotent producer id
+//   impl/transactions.hpp the transactional operations; transaction_manager.hpp decides, this carries its requests
 //   request_pipeline.hpp one connection's requests: outbox, correlation order, deadlines
 #pragma once
 #define KAFKIO_CORE_INCLUDED  // tests/consumer_project checks that the compiled mode keeps the core out of users' code
@@ -32,6 +33,7 @@
 #include <kafkio/protocol/request.hpp>
 #include <kafkio/core/ring_queue.hpp>
 #include <kafkio/core/time_source.hpp>
+#include <kafkio/core/transaction_manager.hpp>
 #include <kafkio/metrics.hpp>
 #include <kafkio/partitioner.hpp>
 #include <kafkio/producer_config.hpp>
@@ -107,6 +109,14 @@ class producer_core {
   // Asks the cluster about `topics` (empty: all): a Metadata request of its own on a ready connection (never
   // creating topics), retried on another connection if one fails, until max.block.ms.
   void fetch_metadata(std::vector<std::string> topics, completion_id id);
+  // Transactions (transactional.id set; docs/producer.md, "Transactions"). Each completes as an operation; on a
+  // producer without transactional.id with client_errc::transaction_state.
+  void init_transactions(completion_id id);
+  void begin_transaction(completion_id id);
+  void commit_transaction(completion_id id);  // once every record sent in the transaction completed, and EndTxn
+  void abort_transaction(completion_id id);
+  void send_offsets_to_transaction(std::vector<offset_to_commit> offsets, consumer_group_metadata group,
+                                   completion_id id);
   // A send waiting for room stops waiting and completes with aborted_error(). Other operations ignore it.
   void cancel(completion_id id);
   // The producer is going away: everything pending completes with aborted_error(); nothing runs afterwards.
@@ -255,6 +265,17 @@ class producer_core {
                     Callback cb);
   std::int32_t next_correlation_id() noexcept { return ++correlation_; }
 
+  // transactions (impl/transactions.hpp)
+  bool transactional_call(completion_id id);
+  void after_transaction_input();
+  void take_transaction_done();
+  void adopt_producer_id(std::int64_t id, std::int16_t epoch);
+  void fail_unsent(std::error_code ec);
+  void serve_transaction(time_point now);
+  bool hurry() const noexcept {  // someone waits for the open batches: no lingering
+    return flushing_ || life_ == lifecycle::closing || (txn_ && txn_->completing());
+  }
+
   // sending (impl/send.hpp)
   void wake() noexcept {
     if (!finished()) run_wanted_ = true;
@@ -339,6 +360,8 @@ class producer_core {
   // Pipelines of connections given up on, kept until the next input: close_link can run inside their callbacks.
   std::vector<std::unique_ptr<request_pipeline>> retired_pipes_;
   connection_id last_connection_ = 0;
+  std::error_code last_link_failure_;  // how the last established connection failed, until one is ready again
+  std::string last_link_failure_text_;  // its broker address and cause, for the log
   std::int32_t correlation_ = 0;
   bool metadata_wanted_ = true, metadata_in_flight_ = false;
   time_point metadata_retry_at_{};
@@ -350,6 +373,8 @@ class producer_core {
   bool producer_id_in_flight_ = false, producer_id_reset_wanted_ = false;
   time_point producer_id_retry_at_{};
   int producer_id_failures_ = 0;
+
+  std::unique_ptr<transaction_manager> txn_;  // with transactional.id
 
   // memory and completion accounting
   std::size_t buffered_bytes_ = 0;
@@ -369,3 +394,4 @@ class producer_core {
 #include <kafkio/core/impl/accumulate.hpp>
 #include <kafkio/core/impl/links.hpp>
 #include <kafkio/core/impl/send.hpp>
+#include <kafkio/core/impl/transactions.hpp>

@@ -90,6 +90,27 @@ class asio_driver final : public producer_driver,
     core_.fetch_metadata(std::move(topics), fetches_.insert(std::move(done)));
     pump();
   }
+  void init_transactions(void_completion done) override {
+    core_.init_transactions(operations_.insert(std::move(done)));
+    pump();
+  }
+  void begin_transaction(void_completion done) override {
+    core_.begin_transaction(operations_.insert(std::move(done)));
+    pump();
+  }
+  void commit_transaction(void_completion done) override {
+    core_.commit_transaction(operations_.insert(std::move(done)));
+    pump();
+  }
+  void abort_transaction(void_completion done) override {
+    core_.abort_transaction(operations_.insert(std::move(done)));
+    pump();
+  }
+  void send_offsets_to_transaction(std::vector<offset_to_commit> offsets, consumer_group_metadata group,
+                                   void_completion done) override {
+    core_.send_offsets_to_transaction(std::move(offsets), std::move(group), operations_.insert(std::move(done)));
+    pump();
+  }
   // Destruction of the producer: fail everything pending with operation_aborted, close connections. Never blocks.
   void abort() override {
     core_.abort();

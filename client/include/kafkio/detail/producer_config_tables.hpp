@@ -77,8 +77,8 @@ struct integer_property {
 using ms = std::chrono::milliseconds;
 
 // Ranges are the Java client's (ConfigDef validators; INT fields cannot exceed int32), except where noted.
-inline const std::array<integer_property, 16>& integer_properties() {
-  static const std::array<integer_property, 16> table{{
+inline const std::array<integer_property, 17>& integer_properties() {
+  static const std::array<integer_property, 17> table{{
       {"linger.ms", 0, int64_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.linger.count(); },
        [](producer_config& c, std::int64_t v) { c.linger = ms(v); }},
       {"batch.size", 0, int32_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.batch_size; },
@@ -111,6 +111,9 @@ inline const std::array<integer_property, 16>& integer_properties() {
       {"metadata.max.age.ms", 0, int64_max,
        [](const producer_config& c) -> std::optional<std::int64_t> { return c.metadata_max_age.count(); },
        [](producer_config& c, std::int64_t v) { c.metadata_max_age = ms(v); }},
+      {"transaction.timeout.ms", 1, int32_max,
+       [](const producer_config& c) -> std::optional<std::int64_t> { return c.transaction_timeout.count(); },
+       [](producer_config& c, std::int64_t v) { c.transaction_timeout = ms(v); }},
       {"max.block.ms", 0, int64_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.max_block.count(); },
        [](producer_config& c, std::int64_t v) { c.max_block = ms(v); }},
       // Java has no validator here; a negative connect timeout means nothing, so kafkio requires >= 0.
@@ -270,7 +273,7 @@ inline constexpr std::string_view other_keys[] = {
     "bootstrap.servers",      "client.id",             "acks",
     "compression.type",       "compression.level",     "compression.gzip.level",
     "compression.lz4.level",  "compression.zstd.level", "enable.idempotence",
-    "partitioner",
+    "partitioner",            "transactional.id",
     "security.protocol",      "sasl.mechanism",        "sasl.username",
     "sasl.password",          "ssl.keystore.location", "ssl.truststore.type",
     "ssl.keystore.type",      "enable.ssl.certificate.verification"};
@@ -280,8 +283,6 @@ struct unsupported_key {
   std::string_view key, why;
 };
 inline constexpr unsupported_key unsupported_java_keys[] = {
-    {"transactional.id", "transactions are not supported"},
-    {"transaction.timeout.ms", "transactions are not supported"},
     {"key.serializer", "records are bytes; serialize before send()"},
     {"value.serializer", "records are bytes; serialize before send()"},
     {"partitioner.class", "use 'partitioner' (default, murmur2_random, round_robin, random)"},

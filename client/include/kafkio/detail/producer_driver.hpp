@@ -11,6 +11,7 @@
 #include <kafkio/partitioner.hpp>
 #include <kafkio/producer_config.hpp>
 #include <kafkio/record.hpp>
+#include <kafkio/transaction.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -54,6 +55,12 @@ class producer_driver {
   virtual void connect(void_completion done) = 0;
   virtual void close(void_completion done) = 0;
   virtual void fetch_metadata(std::vector<std::string> topics, metadata_completion done) = 0;
+  virtual void init_transactions(void_completion done) = 0;
+  virtual void begin_transaction(void_completion done) = 0;
+  virtual void commit_transaction(void_completion done) = 0;
+  virtual void abort_transaction(void_completion done) = 0;
+  virtual void send_offsets_to_transaction(std::vector<offset_to_commit> offsets, consumer_group_metadata group,
+                                           void_completion done) = 0;
   // The producer is being destroyed: everything pending completes with operation_aborted. Never blocks.
   virtual void abort() = 0;
 };

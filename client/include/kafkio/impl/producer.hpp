@@ -60,6 +60,31 @@ auto producer::async_fetch_metadata(std::vector<std::string> topics, CompletionT
       token, driver_, std::move(topics));
 }
 
+// The transactional operations: each calls one member of the driver with the handler.
+#define KAFKIO_TRANSACTION_OPERATION(name)                                                                     \
+  template <class CompletionToken>                                                                             \
+  auto producer::async_##name(CompletionToken&& token) {                                                       \
+    return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(                      \
+        [](auto handler, std::shared_ptr<detail::producer_driver> e) { e->name(detail::void_completion(std::move(handler))); }, \
+        token, driver_);                                                                                        \
+  }
+KAFKIO_TRANSACTION_OPERATION(init_transactions)
+KAFKIO_TRANSACTION_OPERATION(begin_transaction)
+KAFKIO_TRANSACTION_OPERATION(commit_transaction)
+KAFKIO_TRANSACTION_OPERATION(abort_transaction)
+#undef KAFKIO_TRANSACTION_OPERATION
+
+template <class CompletionToken>
+auto producer::async_send_offsets_to_transaction(std::vector<offset_to_commit> offsets, consumer_group_metadata group,
+                                                 CompletionToken&& token) {
+  return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+      [](auto handler, std::shared_ptr<detail::producer_driver> e, std::vector<offset_to_commit> o,
+         consumer_group_metadata g) {
+        e->send_offsets_to_transaction(std::move(o), std::move(g), detail::void_completion(std::move(handler)));
+      },
+      token, driver_, std::move(offsets), std::move(group));
+}
+
 template <class CompletionToken>
 auto producer::async_close(CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(

@@ -162,6 +162,11 @@ inline std::string check_and_resolve(producer_config& c, std::vector<std::string
     if (range->also_accepted && *c.compression_level == *range->also_accepted) c.compression_level.reset();
   }
 
+  // KafkaProducer: "Cannot set a transactional.id without also enabling idempotence".
+  if (c.transactional() && c.enable_idempotence == false)
+    return "transactional.id requires enable.idempotence=true (enable.idempotence=false)";
+  if (c.transactional_id.size() > 32767)
+    return "transactional.id is " + std::to_string(c.transactional_id.size()) + " bytes long: expected at most 32767";
   // The Java client's postProcessAndValidateIdempotenceConfigs (Kafka 4.x): conflicts with an explicit
   // enable.idempotence=true are errors; with the default, acks and retries conflicts turn idempotence off, but
   // max.in.flight > 5 is an error either way (KAFKA-17927).
@@ -184,6 +189,8 @@ inline std::string check_and_resolve(producer_config& c, std::vector<std::string
       return "max.in.flight.requests.per.connection=" + std::to_string(c.max_in_flight_requests_per_connection) +
              " is above 5, the most the idempotent producer allows" +
              (explicit_setting ? "" : " (idempotence is on by default)") + ": lower it or set enable.idempotence=false";
+    if (disable && c.transactional())
+      return "transactional.id requires idempotence, which needs acks=all and retries > 0";
     c.enable_idempotence = !disable;
   }
 
@@ -281,6 +288,8 @@ inline config_result producer_config::parse(const property_list& properties) {
       }
     } else if (key == "client.id") {
       c.client_id = raw_value;  // verbatim: it is an identifier, so spaces are the user's to keep
+    } else if (key == "transactional.id") {
+      c.transactional_id = raw_value;
     } else if (key == "sasl.username") {
       c.sasl_username = raw_value;
     } else if (key == "sasl.password") {
@@ -382,6 +391,7 @@ inline property_list producer_config::to_properties(bool reveal_secrets) const {
   }
   add("enable.idempotence", idempotence_enabled() ? "true" : "false");
   add("partitioner", to_string(partitioner));
+  add("transactional.id", transactional_id);
   add("security.protocol", to_string(security_protocol));
   add("sasl.mechanism", to_string(sasl_mechanism));
   add("sasl.username", sasl_username);

@@ -60,6 +60,9 @@ class client_error_category final : public std::error_category {
       case client_errc::invalid_topic_name:
         return "invalid topic name: Kafka allows 1 to 249 ASCII letters, digits, '.', '_' and '-', "
                "and not \".\" or \"..\"";
+      case client_errc::transaction_state: return "not allowed in the producer's transaction state";
+      case client_errc::transaction_aborted: return "the transaction was aborted before the record was sent";
+      case client_errc::transaction_timeout: return "transactional operation timed out (max.block.ms)";
     }
     return "unknown kafkio error " + std::to_string(code);
   }

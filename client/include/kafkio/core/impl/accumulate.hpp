@@ -45,6 +45,8 @@ inline producer_core::producer_core(producer_config cfg, time_source clock, std:
     : cfg_(std::move(cfg)), clock_(clock), idempotent_(cfg_.idempotence_enabled()),
       delivery_timeout_(cfg_.effective_delivery_timeout()), max_block_(cfg_.max_block),
       rng_(static_cast<std::minstd_rand::result_type>(seed % 2147483646u + 1)) {
+  if (cfg_.transactional())
+    txn_ = std::make_unique<transaction_manager>(cfg_.transactional_id, cfg_.transaction_timeout, cfg_.retry_backoff);
   // Bootstrap addresses get negative pseudo node ids until metadata names the real brokers.
   std::int32_t id = -1;
   for (const auto& server : cfg_.bootstrap_servers) {
@@ -81,6 +83,8 @@ inline producer_core::send_result producer_core::send(const producer_record& r, 
     return send_result::completed;
   };
   if (!accepting()) return fail_now(make_error_code(client_errc::producer_closed));
+  if (txn_)
+    if (auto ec = txn_->check_send()) return fail_now(ec);  // records belong to an open transaction
   auto* known = find_topic(r.topic);
   if (auto ec = validate(r, known)) return fail_now(ec);
   auto charge = buffer_charge(r);
@@ -114,6 +118,10 @@ inline void producer_core::complete_record_error(completion_id done, std::string
   ++counters_.records_failed;
   completions_.push_back({done, ec, completion::kind::record, record_metadata{std::move(topic), partition, -1, -1}, {}});
   release_generation(generation);
+  if (txn_) {  // a failed record makes its transaction abortable
+    txn_->on_record_failed(ec);
+    wake();
+  }
 }
 
 inline producer_core::topic_queue* producer_core::find_topic(std::string_view name) {
@@ -289,6 +297,10 @@ inline void producer_core::finish_batch(batch& b, std::error_code ec, std::int64
     release_generation(slot.generation);
   }
   if (!ec) counters_.record_bytes_acked += b.reserved_bytes;
+  if (ec && txn_) {  // a failed record makes its transaction abortable (fencing: fatal)
+    txn_->on_record_failed(ec);
+    wake();
+  }
   // Records waiting for room are served at the start of the next run(), not here: finish_batch is called while
   // callers iterate queues and topics, which appending could invalidate.
   if (!room_waiters_.empty()) wake();
@@ -333,6 +345,10 @@ inline void producer_core::finish_close() {
   life_ = lifecycle::closed;
   complete_connect_waiters(make_error_code(client_errc::producer_closed));
   complete_metadata_fetches(make_error_code(client_errc::producer_closed));
+  if (txn_) {  // an open transaction is left to the coordinator, which aborts it after transaction.timeout.ms
+    txn_->cancel(make_error_code(client_errc::producer_closed));
+    take_transaction_done();
+  }
   for (auto& [id, l] : links_) close_link(l, make_error_code(client_errc::producer_closed));
   wakeup_at_ = time_point::max();
   run_wanted_ = false;
@@ -348,6 +364,10 @@ inline void producer_core::abort() {
   for (auto& f : std::exchange(flush_waiters_, {})) complete(f.id, aborted);
   complete_connect_waiters(aborted);
   complete_metadata_fetches(aborted);
+  if (txn_) {
+    txn_->cancel(aborted);
+    take_transaction_done();
+  }
   // In-flight batches come back through their response callbacks, failed by close_link.
   for (auto& [id, l] : links_) close_link(l, aborted);
   for (auto& [name, t] : topics_) {

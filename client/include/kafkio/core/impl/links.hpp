@@ -100,6 +100,7 @@ inline void producer_core::on_setup_response(link& l, std::error_code ec, protoc
 
 inline void producer_core::on_link_ready(link& l) {
   l.st = link::state::ready;
+  last_link_failure_ = {};
   l.failures = 0;
   l.stats.connected = true;
   log(log_level::debug, "connected to " + l.address() + " (node " + std::to_string(l.node_id) + ")");
@@ -203,6 +204,13 @@ inline void producer_core::on_link_down(link& l, std::error_code ec, std::string
       "connection to " + l.address() + " lost: " + ec.message() + (why.empty() ? "" : " (" + std::string(why) + ")"));
   ++l.failures;
   l.reconnect_at = clock_.now() + backoff(l.failures, cfg_.reconnect_backoff, cfg_.reconnect_backoff_max);
+  // A connection that was up and then failed for a reason of ours to name (garbage, a wrong correlation id, a request
+  // timeout: client_category): records that give up for want of a broker say this instead of "could not connect"
+  // (expire_batches). A plain connection loss keeps broker_connection_failed, which callers treat as transient.
+  if (l.socket_open && !finished() && ec.category() == client_category()) {
+    last_link_failure_ = ec;
+    last_link_failure_text_ = l.address() + ": " + ec.message() + (why.empty() ? "" : " (" + std::string(why) + ")");
+  }
   close_link(l, ec);
   if (!finished()) {
     request_metadata();
@@ -360,7 +368,7 @@ inline void producer_core::on_metadata(const metadata_result& m, time_point now)
 }
 
 inline void producer_core::maybe_init_producer_id(time_point now) {
-  if (!idempotent() || producer_id_in_flight_) return;
+  if (!idempotent() || producer_id_in_flight_ || txn_) return;  // transactional: the transaction manager's
   if (producer_id_ >= 0 && !producer_id_reset_wanted_) return;
   if (producer_id_reset_wanted_) {
     // Only once nothing is in flight and no batch's fate is unknown: a batch the broker may have written must not

@@ -45,17 +45,21 @@ inline void producer_core::run() {
   maybe_send_metadata(now);
   serve_metadata_fetches(now);
   maybe_init_producer_id(now);
+  if (txn_)
+    if (auto ec = txn_->unsent_error()) fail_unsent(*ec);  // aborting, or the transaction failed
+  serve_transaction(now);
   if (finished()) return;
-  const bool id_ready = !idempotent() || (producer_id_ >= 0 && !producer_id_reset_wanted_);
+  // A transactional producer's id comes from its transaction manager (InitProducerId with transactional.id).
+  const bool id_ready = !idempotent() || (producer_id_ >= 0 && (txn_ || !producer_id_reset_wanted_));
   // Waiting to replace the producer id: only batches whose fate is unknown go out, to learn it (sendable()).
-  const bool resolving = idempotent() && producer_id_ >= 0 && producer_id_reset_wanted_;
+  const bool resolving = !txn_ && idempotent() && producer_id_ >= 0 && producer_id_reset_wanted_;
 
   // Which leaders have something to send, and when the next linger/backoff expires. (Member scratch vectors,
   // not a map of vectors per pass: they keep their capacity, so a pass allocates nothing.)
   auto& ready = ready_scratch_;
   ready.clear();
   bool leaderless = false;
-  const bool hurry = flushing_ || life_ == lifecycle::closing;  // no lingering while someone waits for the batches
+  const bool hurry = this->hurry();  // no lingering while someone waits for the batches
   for (auto& [name, t] : topics_) {
     for (std::size_t p = 0; p < t->partitions.size(); ++p) {
       auto& q = t->partitions[p];
@@ -65,6 +69,7 @@ inline void producer_core::run() {
         leaderless = true;  // asked for below, in this pass: waking here would spin while metadata is missing
         continue;
       }
+      if (txn_ && txn_->want_partition(name, static_cast<std::int32_t>(p))) wake();  // v1: AddPartitionsToTxn first
       auto& front = *q.queued.front();
       if (front.retry_at > now) {
         schedule(front.retry_at);
@@ -130,9 +135,15 @@ inline void producer_core::expire_batches(time_point now) {
       if (now >= limit) {
         // The topic's metadata never became usable: say why as precisely as we know.
         const auto* tm = metadata_.topic(name);
-        auto ec = tm && tm->error ? make_error_code(client_errc::unknown_topic)
-                  : any_ready_link() ? make_error_code(client_errc::delivery_timeout)
-                                     : make_error_code(client_errc::broker_connection_failed);
+        auto ec = tm && tm->error      ? make_error_code(client_errc::unknown_topic)
+                  : any_ready_link()   ? make_error_code(client_errc::delivery_timeout)
+                  : last_link_failure_ ? last_link_failure_  // connected, then the broker failed us: say how
+                                       : make_error_code(client_errc::broker_connection_failed);
+        log(log_level::warning, std::to_string(t->waiting.size()) + " record(s) for " + name +
+                                    " failed without metadata: " +
+                                    (last_link_failure_ && ec == last_link_failure_ ? "last broker failure " +
+                                                                                          last_link_failure_text_
+                                                                                    : ec.message()));
         fail_waiting_records(*t, ec);
       } else {
         schedule(limit);
@@ -158,13 +169,14 @@ inline void producer_core::expire_batches(time_point now) {
 // drain: once a broker has a ready partition, every partition it leads with data contributes its first batch).
 inline bool producer_core::sendable(pqueue& q, batch& b, time_point now, bool riding) const {
   if (b.retry_at > now) return false;
-  if (idempotent() && producer_id_reset_wanted_ && !(b.fate_unknown && b.producer_id == producer_id_)) return false;
+  if (txn_ && !txn_->may_send(*b.topic, b.partition)) return false;
+  if (!txn_ && idempotent() && producer_id_reset_wanted_ && !(b.fate_unknown && b.producer_id == producer_id_)) return false;
   if (idempotent()) {
     if (q.in_flight >= 5 || (q.one_at_a_time && q.in_flight > 0)) return false;
   } else if (q.in_flight > 0) {
     return false;  // one batch per partition in flight keeps per-partition order across retries
   }
-  return riding || b.full || flushing_ || life_ == lifecycle::closing || b.attempts > 0 || now >= b.created + cfg_.linger;
+  return riding || b.full || hurry() || b.attempts > 0 || now >= b.created + cfg_.linger;
 }
 
 // Numbers a batch for the current producer id (once: a retry under the same id keeps its sequence, so the broker
@@ -189,6 +201,7 @@ inline std::error_code producer_core::assign_sequence(pqueue& q, batch& b) {
   o.base_sequence = b.base_sequence;
   o.codec = static_cast<protocol::compression_codec>(cfg_.compression);  // same ids (Kafka's codec ids)
   o.level = cfg_.compression_level.value_or(protocol::default_compression_level);
+  o.is_transactional = txn_ != nullptr;
   std::error_code ec;
   b.bytes = b.builder.seal(o, ec);
   b.sealed = !ec;
@@ -316,6 +329,10 @@ inline void producer_core::drain_to(link& l, std::vector<std::pair<topic_queue*,
     req.topic_data.clear();
     req.acks = static_cast<std::int16_t>(cfg_.acks);
     req.timeout_ms = static_cast<std::int32_t>(cfg_.request_timeout.count());
+    if (txn_) {
+      req.transactional_id = std::string_view(cfg_.transactional_id);
+      txn_->on_batch_sent();
+    }
     for (std::size_t i = 0; i < data.size(); ++i) {
       if (i == 0 || *data[i].topic != *data[i - 1].topic) req.topic_data.emplace_back().name = *data[i].topic;
       auto& pd = req.topic_data.back().partition_data.emplace_back();
@@ -402,10 +419,14 @@ inline void producer_core::handle_partition_result(batch_ptr b, std::int16_t err
   auto& q = queue_of(*b);
   if (q.in_flight) --q.in_flight;
   auto ec = kafka_error(error);
-  if (error && message)
-    log(log_level::warning,
-        *b->topic + "-" + std::to_string(b->partition) + ": " + ec.message() + ": " + std::string(*message));
-  const auto action = classify_produce_error(error, idempotent());
+  if (error)  // also without the broker's message (Produce < v8, or none sent): retries show in the log
+    log(log_level::warning, *b->topic + "-" + std::to_string(b->partition) + ": " + ec.message() +
+                                (message && !message->empty() ? ": " + std::string(*message) : std::string()));
+  auto action = classify_produce_error(error, idempotent());
+  // In a transaction a broken sequence or a stale epoch is not repaired under the records' feet: the batch fails,
+  // which makes the transaction abortable (or, fenced, fatal); the abort bumps the epoch (Java's TransactionManager).
+  if (txn_ && (action == produce_error_action::out_of_order || action == produce_error_action::new_producer_id))
+    action = produce_error_action::fail;
   // An answer about the batch's own sequence settles whether an earlier copy was written; a transient refusal of
   // this copy (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, ...) says nothing about earlier ones.
   if (action != produce_error_action::retry && action != produce_error_action::retry_with_metadata)
@@ -458,7 +479,10 @@ inline void producer_core::retry_batch(batch_ptr b, std::error_code why, time_po
 inline void producer_core::fail_batch(batch_ptr b, std::error_code ec) {
   // A numbered batch that will never be written leaves a hole in the partition's sequence: later batches
   // would be refused, so the producer takes a new id (the Java client bumps the epoch for the same reason).
-  if (idempotent() && b->base_sequence >= 0 && b->producer_id == producer_id_) producer_id_reset_wanted_ = true;
+  if (idempotent() && b->base_sequence >= 0 && b->producer_id == producer_id_) {
+    if (txn_) txn_->want_epoch_bump();
+    else producer_id_reset_wanted_ = true;
+  }
   finish_batch(*b, ec, -1, -1);
   recycle(std::move(b));
 }
