@@ -47,9 +47,9 @@ class core_harness {
   explicit core_harness(property_init props) : core_harness(options{}, property_list(props)) {}
   core_harness(options o, property_init props) : core_harness(o, property_list(props)) {}
   core_harness(options o, const property_list& props)
-      : opts_(o),
-        cluster(o.cluster, [](int node) { return std::pair<std::string, std::uint16_t>("broker" + std::to_string(node), 9092); }),
-        core(configure(props, o.cluster.nodes), core::time_source{&steady_now, &wall_now, this}, o.seed) {
+      : cluster(o.cluster, [](int node) { return std::pair<std::string, std::uint16_t>("broker" + std::to_string(node), 9092); }),
+        core(configure(props, o.cluster.nodes), core::time_source{&steady_now, &wall_now, this}, o.seed),
+        opts_(o) {  // declared last (with the harness's other state)
     core.set_logger([this](log_level, std::string_view m) { logs.emplace_back(m); });
   }
 
