@@ -91,6 +91,10 @@ _CLIENT = {
     24: (KafkaError._MSG_TIMED_OUT, True, False),      # broker_connection_failed (librdkafka: the record times out)
     25: (KafkaError._AUTHENTICATION, True, False),     # authentication_failed
     26: (KafkaError._FATAL, True, True),               # fatal_producer_state
+    27: (KafkaError.TOPIC_EXCEPTION, False, False),    # invalid_topic_name (librdkafka reports the broker's code)
+    28: (KafkaError._STATE, True, False),              # transaction_state
+    29: (KafkaError._PURGE_QUEUE, True, False),        # transaction_aborted (librdkafka purges them on abort)
+    30: (KafkaError._TIMED_OUT, True, False),          # transaction_timeout
 }
 _ECANCELED = 125  # boost::asio::error::operation_aborted: the producer was destroyed before delivery
 
