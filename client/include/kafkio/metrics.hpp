@@ -29,6 +29,9 @@ struct producer_metrics {
   std::uint64_t retries = 0;           // batch retries
   std::uint64_t metadata_requests = 0;
   std::uint64_t producer_id_resets = 0;
+  // With transactional.id, once the producer id is known: 1 = the KIP-98 protocol (AddPartitionsToTxn, EndTxn < 5),
+  // 2 = transactions v2 (KIP-890: the broker advertises transaction.version 2). 0 otherwise.
+  int transaction_protocol = 0;
   std::size_t requests_in_flight = 0;
   std::size_t buffered_bytes = 0;      // charged against buffer.memory
   std::size_t records_waiting_for_room = 0;

@@ -270,6 +270,7 @@ class producer_core {
   void after_transaction_input();
   void take_transaction_done();
   void adopt_producer_id(std::int64_t id, std::int16_t epoch);
+  void take_producer_id(std::int64_t id, std::int16_t epoch);
   void fail_unsent(std::error_code ec);
   void serve_transaction(time_point now);
   bool hurry() const noexcept {  // someone waits for the open batches: no lingering

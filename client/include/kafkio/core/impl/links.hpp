@@ -414,20 +414,25 @@ inline void producer_core::maybe_init_producer_id(time_point now) {
       return wake();
     }
     producer_id_failures_ = 0;
-    if (producer_id_ >= 0) ++counters_.producer_id_resets;
-    producer_id_ = r.producer_id;
-    producer_epoch_ = r.producer_epoch;
-    producer_id_reset_wanted_ = false;
-    // Sequences restart at 0 under the new id; queued batches are renumbered when they are next sent.
-    for (auto& [name, t] : topics_)
-      for (auto& q : t->partitions) {
-        q.next_sequence = 0;
-        q.last_acked_sequence = -1;
-        q.one_at_a_time = true;  // first batch under the new id goes alone (see partition_queue)
-      }
-    log(log_level::debug, "producer id " + std::to_string(producer_id_) + " epoch " + std::to_string(producer_epoch_));
+    take_producer_id(r.producer_id, r.producer_epoch);
     wake();
   });
+}
+
+// A new producer id or epoch (InitProducerId, or the transaction manager's EndTxn v5 bump): every partition's
+// sequence restarts at 0; queued batches are renumbered when they are next sent.
+inline void producer_core::take_producer_id(std::int64_t id, std::int16_t epoch) {
+  if (producer_id_ >= 0) ++counters_.producer_id_resets;
+  producer_id_ = id;
+  producer_epoch_ = epoch;
+  producer_id_reset_wanted_ = false;
+  for (auto& [name, t] : topics_)
+    for (auto& q : t->partitions) {
+      q.next_sequence = 0;
+      q.last_acked_sequence = -1;
+      q.one_at_a_time = true;  // first batch under the new id goes alone (see partition_queue)
+    }
+  log(log_level::debug, "producer id " + std::to_string(producer_id_) + " epoch " + std::to_string(producer_epoch_));
 }
 
 // fetch_metadata: an application's question about the cluster (its topics, partitions, replicas, id). It stands

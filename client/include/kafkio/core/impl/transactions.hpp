@@ -59,21 +59,10 @@ inline void producer_core::take_transaction_done() {
   txn_->take_done().clear();
 }
 
-// The producer id and epoch the transaction manager holds (InitProducerId, or EndTxn v5's bump): batches not yet
-// numbered take them, and every partition's sequence restarts at 0.
+// The producer id and epoch the transaction manager holds (InitProducerId, or EndTxn v5's bump). Called after every
+// transactional step, so an unchanged id is no reset.
 inline void producer_core::adopt_producer_id(std::int64_t id, std::int16_t epoch) {
-  if (id == producer_id_ && epoch == producer_epoch_) return;
-  if (producer_id_ >= 0) ++counters_.producer_id_resets;
-  producer_id_ = id;
-  producer_epoch_ = epoch;
-  producer_id_reset_wanted_ = false;
-  for (auto& [name, t] : topics_)
-    for (auto& q : t->partitions) {
-      q.next_sequence = 0;
-      q.last_acked_sequence = -1;
-      q.one_at_a_time = true;  // first batch under the new id goes alone (see partition_queue)
-    }
-  log(log_level::debug, "producer id " + std::to_string(producer_id_) + " epoch " + std::to_string(producer_epoch_));
+  if (id != producer_id_ || epoch != producer_epoch_) take_producer_id(id, epoch);
 }
 
 // Records that can no longer join the transaction (it is being aborted, or failed) complete with `ec`: queued
