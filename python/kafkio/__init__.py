@@ -11,11 +11,14 @@ import time
 import weakref
 
 from . import _native
+from . import _transactions as _txn
 from ._config import _PARTITIONERS, log_ignored, translate
 from ._errors import KafkaError, KafkaException
+from ._transactions import ConsumerGroupMetadata, TopicPartition
 from ._wait import Waiters
 
-__all__ = ["Producer", "Message", "KafkaError", "KafkaException", "TIMESTAMP_NOT_AVAILABLE",
+__all__ = ["Producer", "Message", "KafkaError", "KafkaException", "ConsumerGroupMetadata", "TopicPartition",
+           "TIMESTAMP_NOT_AVAILABLE",
            "TIMESTAMP_CREATE_TIME", "TIMESTAMP_LOG_APPEND_TIME", "version", "libversion"]
 __version__ = "0.1.0"
 
@@ -70,9 +73,8 @@ class Producer(_native.NativeProducer):
     def poll(self, timeout=-1):
         """Serves delivery callbacks; waits up to `timeout` seconds (-1/None: no limit) for at least one.
         Returns the number served."""
-        served = self._serve(_ALL)
+        served = self._serve_and_notify()
         if served:
-            self._waiters.notify_others()
             return served
         return 0 if timeout == 0 else self._poll_wait(timeout)
 
@@ -116,8 +118,9 @@ class Producer(_native.NativeProducer):
             self._flushing -= 1
 
     def _serve_and_notify(self):
+        operations = self._operations_completed()
         served = self._serve(_ALL)
-        if served:
+        if served or self._operations_completed() != operations:  # a transactional operation's waiter, too
             self._waiters.notify_others()
         return served
 
@@ -166,10 +169,53 @@ class Producer(_native.NativeProducer):
     def cluster_id(self, timeout=-1):
         raise _not_supported("cluster_id()")
 
-    def init_transactions(self, *args, **kwargs):
-        raise _not_supported("transactions")
+    # Transactions (transactional.id set), as confluent-kafka's. Each runs on the I/O thread after the records
+    # produced before the call; the caller waits as flush() does (a gevent greenlet parks, the hub keeps running).
+    # Errors: KafkaException(KafkaError) with retriable(), fatal() and txn_requires_abort() set (_transactions.py).
+    def init_transactions(self, timeout=-1):
+        """Finds the transaction coordinator and fences older producers with the same transactional.id."""
+        self._run_transaction_op(_txn.INIT, timeout)
 
-    begin_transaction = commit_transaction = abort_transaction = send_offsets_to_transaction = init_transactions
+    def begin_transaction(self):
+        """Opens a transaction: records produced from now on belong to it."""
+        self._run_transaction_op(_txn.BEGIN, -1)
+
+    def commit_transaction(self, timeout=-1):
+        """Delivers the transaction's records (their callbacks run before it returns) and commits them."""
+        self._run_transaction_op(_txn.COMMIT, timeout)
+
+    def abort_transaction(self, timeout=-1):
+        """Aborts the transaction: its records stay invisible to read_committed consumers."""
+        self._run_transaction_op(_txn.ABORT, timeout)
+
+    def send_offsets_to_transaction(self, positions, group_metadata, timeout=-1):
+        """Commits consumed offsets (TopicPartition-like objects: topic, partition, offset) of the consumer group
+        `group_metadata` (kafkio.ConsumerGroupMetadata, any object with group_id, or the group id) with the
+        transaction."""
+        offsets, group = _txn.offsets_arguments(positions, group_metadata)
+        self._run_transaction_op(_txn.SEND_OFFSETS, timeout, offsets, group)
+
+    def _run_transaction_op(self, op, timeout, offsets=None, group=None):
+        target = self._produced()
+        op_id = self._transaction(op, offsets, group)
+        deadline = _deadline(timeout)
+        waiter = None
+        while True:
+            self._serve_and_notify()
+            done, err = self._operation_result(op_id)
+            if done:
+                break
+            left = _left(deadline)
+            if left == 0:
+                self._abandon_operation(op_id)  # it goes on; calling the operation again waits for its result
+                raise KafkaException(_txn.timed_out(op))
+            if waiter is None:
+                waiter = self._waiters.for_caller()
+            waiter.wait(left)
+        if op in (_txn.COMMIT, _txn.ABORT) and self._outstanding_before(target):
+            self.flush(_left(deadline))  # the transaction's delivery callbacks run before commit/abort returns
+        if err is not None:
+            raise KafkaException(_txn.classify(op, err))
 
     def set_sasl_credentials(self, username, password):
         raise _not_supported("set_sasl_credentials()")

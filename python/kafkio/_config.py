@@ -33,6 +33,7 @@ _JAVA = {
     "ssl.endpoint.identification.algorithm", "ssl.enabled.protocols", "ssl.cipher.suites",
     "ssl.ca.location", "ssl.ca.pem", "ssl.certificate.location", "ssl.certificate.pem", "ssl.key.location",
     "ssl.key.pem", "enable.ssl.certificate.verification",
+    "transactional.id", "transaction.timeout.ms",  # transactions: Producer.init_transactions() and the rest
 }
 
 # Accepted and ignored: tuning knobs of librdkafka's internals with no kafkio counterpart (the behaviour they tune
@@ -57,8 +58,6 @@ _IGNORED = {
 
 # Set to something confluent-kafka accepts but kafkio cannot do: a clear error rather than a surprise later.
 _UNSUPPORTED = {
-    "transactional.id": "transactions are not supported",
-    "transaction.timeout.ms": "transactions are not supported",
     "stats_cb": "kafkio has no statistics callback",
     "throttle_cb": "kafkio has no throttle callback",
     "oauth_cb": "SASL/OAUTHBEARER is not supported",

@@ -14,6 +14,7 @@ import asyncio
 import collections
 
 from . import KafkaException, Producer
+from . import _transactions as _txn
 from ._wait import WAKE_PER_ITERATION
 
 __all__ = ["AIOProducer"]
@@ -42,8 +43,10 @@ class AIOProducer:
             self._serve_some()
 
     def _serve_some(self):
+        operations = self._producer._operations_completed()
         served = self._producer._serve(WAKE_PER_ITERATION)
-        if served and self._waiting:
+        progressed = served or self._producer._operations_completed() != operations  # a transactional operation
+        if progressed and self._waiting:
             self._to_wake.extend(self._waiting)
             self._waiting = []
             if not self._waking:
@@ -118,6 +121,43 @@ class AIOProducer:
             if remaining is not None and remaining <= 0:
                 return left
             await self._wait_progress(remaining)
+
+    # Transactions, as confluent_kafka.aio.AIOProducer's: awaited without blocking the loop (the loop's reader
+    # serves the operation's report, as it serves delivery reports). Errors as kafkio.Producer's.
+    async def init_transactions(self, timeout=None):
+        await self._transaction_op(_txn.INIT, timeout)
+
+    async def begin_transaction(self):
+        await self._transaction_op(_txn.BEGIN, None)
+
+    async def commit_transaction(self, timeout=None):
+        await self._transaction_op(_txn.COMMIT, timeout)
+
+    async def abort_transaction(self, timeout=None):
+        await self._transaction_op(_txn.ABORT, timeout)
+
+    async def send_offsets_to_transaction(self, positions, group_metadata, timeout=None):
+        offsets, group = _txn.offsets_arguments(positions, group_metadata)
+        await self._transaction_op(_txn.SEND_OFFSETS, timeout, offsets, group)
+
+    async def _transaction_op(self, op, timeout, offsets=None, group=None):
+        self._check_open()
+        target = self._producer._produced()
+        op_id = self._producer._transaction(op, offsets, group)
+        deadline = None if timeout is None or timeout < 0 else self._loop.time() + timeout
+        while True:
+            done, err = self._producer._operation_result(op_id)
+            if done:
+                break
+            remaining = None if deadline is None else deadline - self._loop.time()
+            if remaining is not None and remaining <= 0:
+                self._producer._abandon_operation(op_id)
+                raise KafkaException(_txn.timed_out(op))
+            await self._wait_progress(remaining)
+        if op in (_txn.COMMIT, _txn.ABORT) and self._producer._outstanding_before(target):
+            await self.flush(None if deadline is None else max(0.0, deadline - self._loop.time()))
+        if err is not None:
+            raise KafkaException(_txn.classify(op, err))
 
     async def close(self):
         """Flushes every record, then closes the connections and stops the I/O thread."""

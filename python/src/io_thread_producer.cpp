@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -121,6 +122,17 @@ void io_thread_producer::submit(const record_input& r, std::uint32_t slot) {
   wake_io();
 }
 
+void io_thread_producer::submit_transaction(transaction_op op, std::uint32_t id, offsets_request offsets) {
+  submitted_record head{};
+  head.is_operation = true;
+  head.slot = id;
+  head.partition = static_cast<std::int32_t>(op);
+  if (op == transaction_op::send_offsets) head.payload = new offsets_request(std::move(offsets));
+  std::memcpy(submitted_.reserve(sizeof head), &head, sizeof head);
+  submitted_.commit(sizeof head);
+  wake_io();
+}
+
 void io_thread_producer::request_flush() {
   flush_requested_.store(true, std::memory_order_release);
   wake_io();
@@ -140,7 +152,8 @@ void io_thread_producer::drain() {
     submitted_.consume([&](const void* entry, std::size_t) {
       submitted_record r;
       std::memcpy(&r, entry, sizeof r);
-      send(r, static_cast<const char*>(entry) + sizeof r, scratch);
+      if (r.is_operation) run_operation(r);
+      else send(r, static_cast<const char*>(entry) + sizeof r, scratch);
     });
     if (producer_) {
       if (flush) producer_->async_flush([](boost::system::error_code) {});
@@ -187,6 +200,34 @@ void io_thread_producer::send(const submitted_record& r, const char* p, std::vec
   });
 }
 
+void io_thread_producer::run_operation(const submitted_record& r) {
+  std::unique_ptr<offsets_request> payload(r.payload);
+  if (!producer_) {  // destroyed: nothing can run
+    complete_operation(r.slot, boost::asio::error::operation_aborted);
+    return;
+  }
+  auto done = [this, id = r.slot](boost::system::error_code ec) { complete_operation(id, ec); };
+  switch (static_cast<transaction_op>(r.partition)) {
+    case transaction_op::init: producer_->async_init_transactions(done); break;
+    case transaction_op::begin: producer_->async_begin_transaction(done); break;
+    case transaction_op::commit: producer_->async_commit_transaction(done); break;
+    case transaction_op::abort: producer_->async_abort_transaction(done); break;
+    case transaction_op::send_offsets:
+      producer_->async_send_offsets_to_transaction(std::move(payload->offsets), std::move(payload->group), done);
+      break;
+  }
+}
+
+void io_thread_producer::complete_operation(std::uint32_t id, const boost::system::error_code& ec) {
+  report_entry e{};
+  e.is_operation = true;
+  e.report.slot = id;
+  e.report.error = ec;
+  std::memcpy(reports_.reserve(sizeof e), &e, sizeof e);
+  reports_.commit(sizeof e);
+  publish_report();
+}
+
 void io_thread_producer::publish_report() {
   if (!pending_.exchange(true, std::memory_order_acq_rel)) write_one(event_fd_);
 }
@@ -223,7 +264,8 @@ void io_thread_producer::log(log_level level, std::string_view text) {
 }
 
 void io_thread_producer::take(std::vector<delivery_report>& reports,
-                              std::vector<std::pair<log_level, std::string>>& logs) {
+                              std::vector<std::pair<log_level, std::string>>& logs,
+                              std::vector<delivery_report>& operations) {
   if (!pending_.load(std::memory_order_acquire)) return;
   // The eventfd first, the flag second, then read. A publisher whose exchange comes after ours finds the flag
   // clear and writes the eventfd again (after our read of it), so a waiter wakes for its report; one whose
@@ -234,7 +276,9 @@ void io_thread_producer::take(std::vector<delivery_report>& reports,
   reports_.consume([&](const void* entry, std::size_t) {
     report_entry e;
     std::memcpy(&e, entry, sizeof e);
-    if (!e.is_log) {
+    if (e.is_operation) {
+      operations.push_back(e.report);
+    } else if (!e.is_log) {
       reports.push_back(e.report);
     } else {
       logs.emplace_back(e.level, std::string(static_cast<const char*>(entry) + sizeof e, e.text_size));

@@ -53,6 +53,14 @@ struct delivery_report {
   std::int64_t completed_ns = 0;  // steady clock, for Message.latency()
 };
 
+// A transactional operation (producer.hpp's async_*_transaction(s)), run in order with the records submitted
+// around it: records submitted before it reach the producer before it starts.
+enum class transaction_op : std::int32_t { init, begin, commit, abort, send_offsets };
+struct offsets_request {  // send_offsets' arguments
+  std::vector<offset_to_commit> offsets;
+  consumer_group_metadata group;
+};
+
 // Chooses a partition for a keyed record; negative falls back to the producer's own rule. Runs on the I/O thread.
 using partition_rule = partitioner_function;
 
@@ -70,6 +78,9 @@ class io_thread_producer {
 
   // Hands a record to the I/O thread; it will produce exactly one report with this slot. Never waits.
   void submit(const record_input& record, std::uint32_t slot);
+  // Starts a transactional operation after the records submitted so far; it will produce exactly one operation
+  // report with this id (take()'s `operations`). Never waits.
+  void submit_transaction(transaction_op op, std::uint32_t id, offsets_request offsets = {});
   // Asks the I/O thread to send everything submitted so far without waiting for linger.ms.
   void request_flush();
   // Asks the I/O thread to flush and close the connections; later records fail with producer_closed.
@@ -77,7 +88,9 @@ class io_thread_producer {
 
   // Appends the reports that arrived to `reports`, and the log lines to `logs` (collect_logs only; at most
   // max_logs wait between two calls, the rest are counted). Never waits; one atomic load if nothing arrived.
-  void take(std::vector<delivery_report>& reports, std::vector<std::pair<log_level, std::string>>& logs);
+  // Transactional operations' reports (slot: the operation's id, error) go to `operations`.
+  void take(std::vector<delivery_report>& reports, std::vector<std::pair<log_level, std::string>>& logs,
+            std::vector<delivery_report>& operations);
   // Reads the eventfd (a watcher callback does, so that a level-triggered loop does not fire again at once).
   void clear_wakeup() noexcept;
   // The eventfd: readable while reports may be waiting.
@@ -91,7 +104,11 @@ class io_thread_producer {
  private:
   // A submission queue entry: this, then (key size, value size) per header, then the bytes of topic, key, value
   // and each header's key and value. A size of null_size means null.
+  // A transactional operation is an entry with is_operation set: slot is its id, partition the operation, and
+  // send_offsets' arguments an offsets_request it owns (a pointer in `payload`).
   struct submitted_record {
+    bool is_operation;
+    offsets_request* payload;
     std::uint32_t slot;
     std::int32_t partition;  // -1: none
     std::int64_t timestamp_ms;
@@ -101,6 +118,7 @@ class io_thread_producer {
   // A report queue entry: a delivery report, or a log line (its text follows).
   struct report_entry {
     bool is_log;
+    bool is_operation;
     log_level level;
     std::uint32_t text_size;
     delivery_report report;
@@ -110,6 +128,8 @@ class io_thread_producer {
   void drain();            // on the I/O thread
   void send(const submitted_record& r, const char* bytes, std::vector<header>& scratch);
   void complete(std::uint32_t slot, const boost::system::error_code& ec, const record_metadata& md);
+  void run_operation(const submitted_record& r);
+  void complete_operation(std::uint32_t id, const boost::system::error_code& ec);
   void log(log_level level, std::string_view text);
   void publish_report();   // on the I/O thread, after each report queue entry
   void wake_io() noexcept;  // on the caller's thread

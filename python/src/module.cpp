@@ -21,6 +21,8 @@
 #include <random>
 #include <string>
 #include <system_error>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <pthread.h>
@@ -225,7 +227,13 @@ class native_producer {
   std::size_t serve(std::size_t max) {
     check_usable();
     std::vector<std::pair<log_level, std::string>> logs;  // local: a callback may call poll() again
-    core_->take(backlog_, logs);
+    std::vector<delivery_report> operations;
+    core_->take(backlog_, logs, operations);
+    for (const auto& op : operations) {  // before the callbacks: one may wait for this operation
+      ++operations_completed_;
+      if (operations_abandoned_.erase(op.slot)) continue;
+      operation_results_[op.slot] = op.error ? error_object(op.error) : nb::object(nb::none());
+    }
     if (!log_handler_.is_none())
       for (auto& [level, text] : logs) log_handler_(static_cast<int>(level), text);
     std::size_t served = 0;
@@ -243,6 +251,51 @@ class native_producer {
     if (backlog_next_ == backlog_.size()) backlog_.clear(), backlog_next_ = 0;
     return served;
   }
+
+  // Starts a transactional operation (transaction_op's order: init, begin, commit, abort, send_offsets) after the
+  // records produced so far; returns its id for operation_result(). send_offsets: `offsets` is a list of (topic,
+  // partition, offset, metadata or None, leader_epoch), `group` (group_id, generation_id, member_id,
+  // group_instance_id or None).
+  std::uint32_t start_transaction_op(int op, nb::handle offsets, nb::handle group) {
+    check_usable();
+    if (op < 0 || op > static_cast<int>(transaction_op::send_offsets)) throw nb::value_error("no such operation");
+    offsets_request request;
+    if (static_cast<transaction_op>(op) == transaction_op::send_offsets) {
+      for (nb::handle item : offsets) {
+        auto t = nb::cast<nb::tuple>(item);
+        offset_to_commit o;
+        o.topic = nb::cast<std::string>(t[0]);
+        o.partition = nb::cast<std::int32_t>(t[1]);
+        o.offset = nb::cast<std::int64_t>(t[2]);
+        if (!t[3].is_none()) o.metadata = nb::cast<std::string>(t[3]);
+        o.leader_epoch = nb::cast<std::int32_t>(t[4]);
+        request.offsets.push_back(std::move(o));
+      }
+      auto g = nb::cast<nb::tuple>(group);
+      request.group.group_id = nb::cast<std::string>(g[0]);
+      request.group.generation_id = nb::cast<std::int32_t>(g[1]);
+      request.group.member_id = nb::cast<std::string>(g[2]);
+      if (!g[3].is_none()) request.group.group_instance_id = nb::cast<std::string>(g[3]);
+    }
+    const std::uint32_t id = next_operation_id_++;
+    core_->submit_transaction(static_cast<transaction_op>(op), id, std::move(request));
+    return id;
+  }
+  // (False, None) while operation `id` runs; (True, None) once it succeeded, (True, KafkaError) once it failed
+  // (the result is handed out once).
+  nb::tuple operation_result(std::uint32_t id) {
+    auto it = operation_results_.find(id);
+    if (it == operation_results_.end()) return nb::make_tuple(false, nb::none());
+    nb::object err = std::move(it->second);
+    operation_results_.erase(it);
+    return nb::make_tuple(true, err);
+  }
+  // The caller stopped waiting for operation `id` (its timeout passed): drop its result when it comes.
+  void abandon_operation(std::uint32_t id) {
+    if (operation_results_.erase(id) == 0) operations_abandoned_.insert(id);
+  }
+  // How many operation reports serve() took so far: callers waiting for one are woken when it grows.
+  std::uint64_t operations_completed() const { return operations_completed_; }
 
   // Starts a flush (skip linger) and returns the sequence number that flush() waits to be reached.
   std::uint64_t begin_flush() {
@@ -416,6 +469,10 @@ class native_producer {
   unsigned generation_;
   pid_t pid_;
   std::vector<std::string> notes_;
+  std::uint32_t next_operation_id_ = 0;
+  std::uint64_t operations_completed_ = 0;
+  std::unordered_map<std::uint32_t, nb::object> operation_results_;
+  std::unordered_set<std::uint32_t> operations_abandoned_;
 };
 
 }  // namespace
@@ -470,6 +527,11 @@ NB_MODULE(_native, m) {
            "on_delivery"_a.none() = nb::none(), "timestamp"_a = 0, "headers"_a.none() = nb::none(),
            "Queues a record; its callback runs inside a later poll() or flush().")
       .def("_serve", &native_producer::serve, "max"_a)
+      .def("_transaction", &native_producer::start_transaction_op, "op"_a, "offsets"_a.none() = nb::none(),
+           "group"_a.none() = nb::none())
+      .def("_operation_result", &native_producer::operation_result, "id"_a)
+      .def("_abandon_operation", &native_producer::abandon_operation, "id"_a)
+      .def("_operations_completed", &native_producer::operations_completed)
       .def("_begin_flush", &native_producer::begin_flush)
       .def("_produced", &native_producer::produced)
       .def("_outstanding_before", &native_producer::outstanding_before, "target"_a)

@@ -42,12 +42,15 @@ def make_topic(bootstrap):
     return make
 
 
-def consume(topic, count, timestamps=False, timeout_ms=30000):
+def consume(topic, count, timestamps=False, timeout_ms=30000, read_committed=False):
     """Kafka's console consumer (scripts/kafka consume): a list of dicts partition, offset, headers, key, value
-    (and timestamp), as its lines print them ("null" for a null key or value)."""
+    (and timestamp), as its lines print them ("null" for a null key or value). read_committed: only records of
+    committed transactions."""
     args = [str(KAFKA), "consume", topic, "--max", str(count), "--timeout-ms", str(timeout_ms)]
     if timestamps:
         args.append("--timestamp")
+    if read_committed:
+        args.append("--read-committed")
     out = subprocess.run(args, check=True, capture_output=True, text=True, timeout=120).stdout
     records = []
     for line in out.splitlines():

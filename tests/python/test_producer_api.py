@@ -132,7 +132,7 @@ def test_config_translation(bootstrap):
     ({"no.such.property": 1}, "No such configuration property"),
     ({"linger.ms": "soon"}, "linger.ms"),
     ({"acks": "most"}, "acks"),
-    ({"transactional.id": "t"}, "transactions"),
+    ({"transactional.id": "t", "enable.idempotence": False}, "transactional.id"),
     ({"security.protocol": "SSL", "ssl.ca.location": "/nonexistent/ca.pem"}, "ssl.truststore.location '/nonexistent"),
     ({"security.protocol": "SSL", "ssl.certificate.location": "/c.pem"}, "needs its private key"),
     ({"queue.buffering.max.messages": 0}, "queue.buffering.max.messages"),
@@ -151,7 +151,7 @@ def test_invalid_configuration_is_invalid_arg_like_confluent(bad, fragment):
 
 def test_not_supported_methods_say_so(bootstrap):
     p = Producer(conf(bootstrap))
-    for call in (p.purge, p.list_topics, p.init_transactions, p.cluster_id):
+    for call in (p.purge, p.list_topics, p.cluster_id):
         with pytest.raises(KafkaException) as e:
             call()
         assert e.value.args[0].code() == KafkaError._NOT_IMPLEMENTED
