@@ -40,7 +40,7 @@ def pinned_kafka_version():
     """The Kafka version scripts/kafka fetches by default: the one home of that pin. KAFKIO_KAFKA_VERSION is
     deliberately not honoured: the committed headers belong to the pinned version, whatever broker a run tests."""
     with open(KAFKA_SCRIPT, encoding="utf-8") as f:
-        m = re.search(r"kafka_version=\$\{KAFKIO_KAFKA_VERSION:-([0-9][0-9A-Za-z.\-]*)\}", f.read())
+        m = re.search(r"^readonly default_kafka_version=([0-9][0-9A-Za-z.\-]*)$", f.read(), re.MULTILINE)
     if not m:
         sys.exit(f"kafkio_codegen: no default Kafka version found in {os.path.relpath(KAFKA_SCRIPT, REPO_ROOT)}")
     return m.group(1)
