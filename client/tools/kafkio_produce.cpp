@@ -8,6 +8,8 @@
 // whole or, if a record of it fails, aborted whole (its records then count as failed).
 #include "tool_support.hpp"
 
+#include <kafkio/statistics_json.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -39,7 +41,8 @@ constexpr const char* usage_text =
     "usage: kafkio-produce -b BROKERS -t TOPIC [-p PARTITION] [-K DELIM] [-H NAME=VALUE]...\n"
     "                      [-z none|gzip|snappy|lz4|zstd] [-X PROPERTY=VALUE]... [-N LINES] [-v] [-h]\n"
     "  One record per line of standard input. -K splits key and value at DELIM; -X sets any producer property\n"
-    "  (docs/producer.md); with -X transactional.id=ID every -N LINES (default 1000) are one transaction.\n"
+    "  (docs/producer.md); with -X transactional.id=ID every -N LINES (default 1000) are one transaction;\n"
+    "  with -X statistics.interval.ms=MS librdkafka's statistics JSON goes to stderr, a line each.\n"
     "  Exit status: 0 all delivered, 1 some failed, 2 bad usage or configuration.\n";
 
 [[noreturn]] void usage(const char* why) {
@@ -211,6 +214,12 @@ int main(int argc, char** argv) {
   auto& p = *made;
   if (o.verbose)
     p.set_logger([](kafkio::log_level, std::string_view msg) { std::cerr << "kafkio: " << msg << "\n"; });
+  // -X statistics.interval.ms=MS: librdkafka's statistics JSON on stderr, one line each (the last after close).
+  const auto started = std::chrono::steady_clock::now();
+  p.set_statistics_callback([&p, started](const kafkio::producer_metrics& m) {
+    const auto age = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    std::cerr << kafkio::statistics_json(m, {.client_id = p.config().client_id, .age = age}) << "\n";
+  });
   run_state st;
   std::exception_ptr failure;
   asio::co_spawn(io, produce_lines(p, o, st), [&](std::exception_ptr e) { failure = e; });

@@ -34,6 +34,8 @@ _JAVA = {
     "ssl.ca.location", "ssl.ca.pem", "ssl.certificate.location", "ssl.certificate.pem", "ssl.key.location",
     "ssl.key.pem", "enable.ssl.certificate.verification",
     "transactional.id", "transaction.timeout.ms",  # transactions: Producer.init_transactions() and the rest
+    "metadata.recovery.strategy", "metadata.recovery.rebootstrap.trigger.ms",  # KIP-899 / KIP-1102
+    "statistics.interval.ms",  # with stats_cb: librdkafka's statistics JSON, served by poll()/flush()
 }
 
 # Accepted and ignored: tuning knobs of librdkafka's internals with no kafkio counterpart (the behaviour they tune
@@ -48,7 +50,6 @@ _IGNORED = {
     "api.version.request": "kafkio always negotiates API versions (ApiVersions)",
     "broker.version.fallback": "kafkio always negotiates API versions (ApiVersions)",
     "log.connection.close": "connection losses are logged at INFO",
-    "statistics.interval.ms": "kafkio has no statistics callback (stats_cb)",
     "debug": "kafkio's log lines go to 'logger' (DEBUG and up)",
     "log_level": "use the logger's own level",
     "enable.gapless.guarantee": "idempotence (on by default) already keeps order without gaps on retries",
@@ -58,7 +59,6 @@ _IGNORED = {
 
 # Set to something confluent-kafka accepts but kafkio cannot do: a clear error rather than a surprise later.
 _UNSUPPORTED = {
-    "stats_cb": "kafkio has no statistics callback",
     "throttle_cb": "kafkio has no throttle callback",
     "oauth_cb": "SASL/OAUTHBEARER is not supported",
     "partitioner_cb": "use 'partitioner' (consistent_random, consistent, murmur2, murmur2_random, random, ...)",
@@ -92,6 +92,7 @@ class Settings:
         self.on_delivery = None
         self.only_errors = False
         self.error_cb = None
+        self.stats_cb = None
         self.logger = None
         self.wait_mode = "auto"
         self.ignored = []  # (key, why)
@@ -136,6 +137,10 @@ def translate(conf, kwargs):
             s.on_delivery = value
         elif key == "error_cb":
             s.error_cb = value
+        elif key == "stats_cb":
+            if value is not None and not callable(value):
+                raise TypeError("stats_cb must be callable")
+            s.stats_cb = value
         elif key == "logger":
             s.logger = value
         elif key == "delivery.report.only.error":

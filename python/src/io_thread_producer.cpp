@@ -1,5 +1,7 @@
 #include "io_thread_producer.hpp"
 
+#include <kafkio/statistics_json.hpp>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 
@@ -52,11 +54,16 @@ void write_one(int fd) noexcept {
 }
 }  // namespace
 
-io_thread_producer::io_thread_producer(const producer_config& config, partition_rule partitioner, bool collect_logs)
+io_thread_producer::io_thread_producer(const producer_config& config, partition_rule partitioner, bool collect_logs,
+                                       std::optional<statistics_limits> statistics)
     : work_(io_.get_executor()) {
   producer_.emplace(io_.get_executor(), config);  // validates; throws std::system_error(invalid_config)
   if (partitioner) producer_->set_partitioner(std::move(partitioner));
   if (collect_logs) producer_->set_logger([this](log_level level, std::string_view text) { log(level, text); });
+  if (statistics) {
+    statistics_limits_ = *statistics;
+    producer_->set_statistics_callback([this](const producer_metrics& m) { publish_statistics(m); });
+  }
   event_fd_ = make_eventfd();
   io_event_fd_ = make_eventfd();
   io_wake_.emplace(io_, io_event_fd_);  // owns io_event_fd_ from here on
@@ -263,20 +270,41 @@ void io_thread_producer::log(log_level level, std::string_view text) {
   publish_report();
 }
 
+// On the I/O thread: the JSON is rendered here, never on the caller's loop.
+void io_thread_producer::publish_statistics(const producer_metrics& m) {
+  if (statistics_waiting_.load(std::memory_order_acquire) >= max_statistics) return;  // nobody polls: bounded
+  const auto age = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - created_);
+  const std::string text = statistics_json(m, {.client_id = producer_->config().client_id, .age = age,
+                                               .msg_max = statistics_limits_.max_messages,
+                                               .msg_size_max = statistics_limits_.max_bytes});
+  report_entry e{};
+  e.is_statistics = true;
+  e.text_size = static_cast<std::uint32_t>(text.size());
+  char* out = static_cast<char*>(reports_.reserve(sizeof e + e.text_size));
+  std::memcpy(out, &e, sizeof e);
+  std::memcpy(out + sizeof e, text.data(), text.size());
+  reports_.commit(sizeof e + e.text_size);
+  statistics_waiting_.fetch_add(1, std::memory_order_release);
+  publish_report();
+}
+
 void io_thread_producer::take(std::vector<delivery_report>& reports,
                               std::vector<std::pair<log_level, std::string>>& logs,
-                              std::vector<delivery_report>& operations) {
+                              std::vector<delivery_report>& operations, std::vector<std::string>& statistics) {
   if (!pending_.load(std::memory_order_acquire)) return;
   // The eventfd first, the flag second, then read. A publisher whose exchange comes after ours finds the flag
   // clear and writes the eventfd again (after our read of it), so a waiter wakes for its report; one whose
   // exchange came before ours made its report visible to us through the flag.
   clear_wakeup();
   pending_.exchange(false, std::memory_order_acq_rel);
-  std::size_t log_count = 0;
+  std::size_t log_count = 0, statistics_count = 0;
   reports_.consume([&](const void* entry, std::size_t) {
     report_entry e;
     std::memcpy(&e, entry, sizeof e);
-    if (e.is_operation) {
+    if (e.is_statistics) {
+      statistics.emplace_back(static_cast<const char*>(entry) + sizeof e, e.text_size);
+      ++statistics_count;
+    } else if (e.is_operation) {
       operations.push_back(e.report);
     } else if (!e.is_log) {
       reports.push_back(e.report);
@@ -286,6 +314,7 @@ void io_thread_producer::take(std::vector<delivery_report>& reports,
     }
   });
   if (log_count) logs_waiting_.fetch_sub(log_count, std::memory_order_release);
+  if (statistics_count) statistics_waiting_.fetch_sub(statistics_count, std::memory_order_release);
 }
 
 void io_thread_producer::clear_wakeup() noexcept {

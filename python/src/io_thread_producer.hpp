@@ -61,6 +61,12 @@ struct offsets_request {  // send_offsets' arguments
   consumer_group_metadata group;
 };
 
+// With stats_cb: the limits the binding enforces, for the statistics JSON's msg_max and msg_size_max.
+struct statistics_limits {
+  std::int64_t max_messages = -1;
+  std::int64_t max_bytes = -1;
+};
+
 // Chooses a partition for a keyed record; negative falls back to the producer's own rule. Runs on the I/O thread.
 using partition_rule = partitioner_function;
 
@@ -68,8 +74,11 @@ class io_thread_producer {
  public:
   // Throws std::system_error (client_errc::invalid_config) for an invalid configuration, and std::system_error
   // with errno if the eventfd cannot be made.
-  // With `collect_logs`, the producer's log lines are kept for take() (else dropped).
-  io_thread_producer(const producer_config& config, partition_rule partitioner, bool collect_logs);
+  // With `collect_logs`, the producer's log lines are kept for take() (else dropped). With `statistics`, every
+  // statistics.interval.ms the producer's metrics are rendered as librdkafka's statistics JSON on the I/O thread
+  // and kept for take().
+  io_thread_producer(const producer_config& config, partition_rule partitioner, bool collect_logs,
+                     std::optional<statistics_limits> statistics = std::nullopt);
   // Stops the I/O thread: the producer is destroyed on it (pending records complete with operation_aborted, and
   // those reports stay readable with take()), then the thread is joined. Does not flush.
   ~io_thread_producer();
@@ -88,9 +97,10 @@ class io_thread_producer {
 
   // Appends the reports that arrived to `reports`, and the log lines to `logs` (collect_logs only; at most
   // max_logs wait between two calls, the rest are counted). Never waits; one atomic load if nothing arrived.
-  // Transactional operations' reports (slot: the operation's id, error) go to `operations`.
+  // Transactional operations' reports (slot: the operation's id, error) go to `operations`, statistics JSON
+  // texts to `statistics` (at most max_statistics wait between two calls; later ones are dropped until then).
   void take(std::vector<delivery_report>& reports, std::vector<std::pair<log_level, std::string>>& logs,
-            std::vector<delivery_report>& operations);
+            std::vector<delivery_report>& operations, std::vector<std::string>& statistics);
   // Reads the eventfd (a watcher callback does, so that a level-triggered loop does not fire again at once).
   void clear_wakeup() noexcept;
   // The eventfd: readable while reports may be waiting.
@@ -115,10 +125,11 @@ class io_thread_producer {
     std::uint32_t topic_size, key_size, value_size, header_count;
     bool has_timestamp;
   };
-  // A report queue entry: a delivery report, or a log line (its text follows).
+  // A report queue entry: a delivery report, or a log line or statistics JSON (its text follows).
   struct report_entry {
     bool is_log;
     bool is_operation;
+    bool is_statistics;
     log_level level;
     std::uint32_t text_size;
     delivery_report report;
@@ -131,9 +142,11 @@ class io_thread_producer {
   void run_operation(const submitted_record& r);
   void complete_operation(std::uint32_t id, const boost::system::error_code& ec);
   void log(log_level level, std::string_view text);
+  void publish_statistics(const producer_metrics& m);
   void publish_report();   // on the I/O thread, after each report queue entry
   void wake_io() noexcept;  // on the caller's thread
   static constexpr std::size_t max_logs = 1000;
+  static constexpr std::size_t max_statistics = 16;
 
   boost::asio::io_context io_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
@@ -153,6 +166,9 @@ class io_thread_producer {
   std::atomic<bool> pending_{false};  // something was published since the caller last took
   std::atomic<std::size_t> logs_waiting_{0};
   std::size_t logs_dropped_ = 0;  // the I/O thread's
+  std::atomic<std::size_t> statistics_waiting_{0};
+  statistics_limits statistics_limits_;
+  std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
 
   std::thread thread_;
 };

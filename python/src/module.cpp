@@ -147,11 +147,12 @@ class native_producer {
  public:
   native_producer(const std::vector<std::pair<std::string, std::string>>& properties, std::size_t max_messages,
                   std::size_t max_bytes, const std::string& partitioner, nb::object default_callback,
-                  bool only_errors, nb::object log_handler)
+                  bool only_errors, nb::object log_handler, nb::object stats_handler)
       : max_messages_(max_messages),
         max_bytes_(max_bytes),
         default_callback_(std::move(default_callback)),
         log_handler_(std::move(log_handler)),
+        stats_handler_(std::move(stats_handler)),
         only_errors_(only_errors),
         generation_(fork_generation.load(std::memory_order_relaxed)),
         pid_(::getpid()) {
@@ -160,8 +161,11 @@ class native_producer {
     max_request_size_ = static_cast<std::size_t>(parsed.config.max_request_size);
     notes_ = parsed.notes;
     try {  // TLS certificates and keys are read here: unreadable ones are a configuration error too
+      std::optional<statistics_limits> statistics;
+      if (!stats_handler_.is_none())
+        statistics = statistics_limits{static_cast<std::int64_t>(max_messages), static_cast<std::int64_t>(max_bytes)};
       core_ = std::make_shared<io_thread_producer>(parsed.config, librdkafka_partitioner(partitioner),
-                                                   !log_handler_.is_none());
+                                                   !log_handler_.is_none(), statistics);
     } catch (const std::system_error& e) {
       if (e.code() != client_errc::invalid_config) throw;
       raise_kafka_exception(category_client, static_cast<int>(client_errc::invalid_config), e.what());
@@ -228,7 +232,8 @@ class native_producer {
     check_usable();
     std::vector<std::pair<log_level, std::string>> logs;  // local: a callback may call poll() again
     std::vector<delivery_report> operations;
-    core_->take(backlog_, logs, operations);
+    std::vector<std::string> statistics;
+    core_->take(backlog_, logs, operations, statistics);
     for (const auto& op : operations) {  // before the callbacks: one may wait for this operation
       ++operations_completed_;
       if (operations_abandoned_.erase(op.slot)) continue;
@@ -236,6 +241,7 @@ class native_producer {
     }
     if (!log_handler_.is_none())
       for (auto& [level, text] : logs) log_handler_(static_cast<int>(level), text);
+    for (auto& text : statistics) stats_handler_(text);  // stats_cb(json_str), as confluent-kafka calls it
     std::size_t served = 0;
     while (backlog_next_ < backlog_.size() && served < max) {
       const delivery_report r = backlog_[backlog_next_++];  // a copy: callbacks may re-enter and grow backlog_
@@ -465,6 +471,7 @@ class native_producer {
   std::size_t max_messages_, max_bytes_, max_request_size_ = 0;
   nb::object default_callback_;
   nb::object log_handler_;  // (level, text) -> None, or None
+  nb::object stats_handler_;  // stats_cb: (json text) -> None, or None
   bool only_errors_;
   unsigned generation_;
   pid_t pid_;
@@ -519,9 +526,9 @@ NB_MODULE(_native, m) {
 
   nb::class_<native_producer>(m, "NativeProducer")
       .def(nb::init<const std::vector<std::pair<std::string, std::string>>&, std::size_t, std::size_t,
-                    const std::string&, nb::object, bool, nb::object>(),
+                    const std::string&, nb::object, bool, nb::object, nb::object>(),
            "properties"_a, "max_messages"_a, "max_bytes"_a, "partitioner"_a, "default_callback"_a.none(),
-           "only_errors"_a, "log_handler"_a.none())
+           "only_errors"_a, "log_handler"_a.none(), "stats_handler"_a.none() = nb::none())
       .def("produce", &native_producer::produce, "topic"_a, "value"_a.none() = nb::none(),
            "key"_a.none() = nb::none(), "partition"_a = -1, "callback"_a.none() = nb::none(),
            "on_delivery"_a.none() = nb::none(), "timestamp"_a = 0, "headers"_a.none() = nb::none(),

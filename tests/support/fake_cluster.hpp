@@ -151,6 +151,16 @@ class fake_cluster {
     if (t.open) end(t, false);
     ++t.epoch;
   }
+  // Metadata leaves `node` out of its broker list: a node clients reach only through the bootstrap address.
+  void hide_from_metadata(int node, bool hide = true) {
+    if (hide) hidden_nodes_.insert(node);
+    else hidden_nodes_.erase(node);
+  }
+  // `node` never answers Metadata requests (other requests as usual): a broker that lost its way in the cluster.
+  void ignore_metadata_on(int node, bool ignore = true) {
+    if (ignore) metadata_ignored_on_.insert(node);
+    else metadata_ignored_on_.erase(node);
+  }
   // The coordinator moves to `node`: requests to the old one get NOT_COORDINATOR.
   void move_coordinator(int node) { opts_.coordinator = node; }
   // Produce responses ask the client to hold back for this long (throttle_time_ms, as a broker over its quota).
@@ -192,6 +202,7 @@ class fake_cluster {
     protocol::request_header h;
     if (!peek.ok() || !header_version || h.decode(r, *header_version)) return void(s.closed = true);
     request_log_.emplace_back(key, version);
+    if (key == api_key::metadata && metadata_ignored_on_.count(s.node)) return;
     const auto body = r.rest();
     byte_buffer out;  // response without size prefix
     protocol::writer w(out);
@@ -542,6 +553,7 @@ class fake_cluster {
     m.controller_id = 1;
     m.cluster_id = "fake-cluster";
     for (int n = 1; n <= opts_.nodes; ++n) {
+      if (hidden_nodes_.count(n)) continue;
       auto& b = m.brokers.emplace_back();
       b.node_id = n;
       std::tie(b.host, b.port) = address_(n);
@@ -688,6 +700,7 @@ class fake_cluster {
   std::vector<std::shared_ptr<fake_session>> sessions_;
   std::map<std::string, std::vector<partition_state>> topics_;
   std::map<std::string, std::int16_t> topic_errors_;
+  std::set<int> hidden_nodes_, metadata_ignored_on_;
   std::map<api_key, std::deque<fake_fault>> faults_;
   std::deque<std::int16_t> produce_errors_, init_errors_;
   bool hold_ = false;

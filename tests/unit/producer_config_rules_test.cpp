@@ -357,7 +357,9 @@ TEST(ProducerConfigProperties, EffectiveValuesAndHiddenPassword) {
   // Every key is written once; of the four level keys only the selected codec's (when a level is set).
   std::set<std::string> keys;
   for (const auto& [k, v] : props) EXPECT_TRUE(keys.insert(k).second) << "duplicate " << k;
-  EXPECT_EQ(keys.size(), 40u);  // 27, + 11 TLS keys, + transactional.id and transaction.timeout.ms
+  // 27, + 11 TLS keys, + transactional.id and transaction.timeout.ms, + metadata.recovery.strategy and
+  // metadata.recovery.rebootstrap.trigger.ms, + statistics.interval.ms
+  EXPECT_EQ(keys.size(), 43u);
 }
 
 TEST(ProducerConfigProperties, UnvalidatedConfigShowsResolvedValues) {

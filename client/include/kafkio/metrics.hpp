@@ -23,11 +23,13 @@ struct producer_metrics {
   std::uint64_t records_accepted = 0;  // taken by async_send/try_send
   std::uint64_t records_acked = 0;     // completed with success
   std::uint64_t records_failed = 0;    // completed with an error
+  std::size_t records_pending = 0;     // accepted and not completed yet (in batches, in flight, waiting for room)
   std::uint64_t record_bytes_acked = 0;
   std::uint64_t batches_sent = 0;      // batches put into Produce requests (retries included)
   std::uint64_t produce_requests = 0;
   std::uint64_t retries = 0;           // batch retries
   std::uint64_t metadata_requests = 0;
+  std::uint64_t rebootstraps = 0;      // bootstrap.servers tried again (metadata.recovery.strategy=rebootstrap)
   std::uint64_t producer_id_resets = 0;
   // With transactional.id, once the producer id is known: 1 = the KIP-98 protocol (AddPartitionsToTxn, EndTxn < 5),
   // 2 = transactions v2 (KIP-890: the broker advertises transaction.version 2). 0 otherwise.

@@ -122,6 +122,13 @@ class producer {
   bool has_metadata() const noexcept { return driver_->has_metadata(); }
   // Receives diagnostics (connection loss, retries, broker error messages). Called on the executor.
   void set_logger(std::function<void(log_level, std::string_view)> f) { driver_->set_logger(std::move(f)); }
+  // Every statistics.interval.ms (0, the default: never), `f` receives metrics() on the executor, outside the
+  // producer's own work (it may call the producer). statistics_json() (<kafkio/statistics_json.hpp>) renders the
+  // snapshot as librdkafka's statistics JSON. An empty function stops the callbacks; after async_close finished,
+  // the next one is the last (so the timer does not keep io_context::run() from returning).
+  void set_statistics_callback(std::function<void(const producer_metrics&)> f) {
+    driver_->set_statistics_callback(std::move(f));
+  }
   // Overrides the built-in partitioner for records without an explicit partition.
   void set_partitioner(partitioner_function f) { driver_->set_partitioner(std::move(f)); }
   const producer_config& config() const noexcept { return driver_->config(); }

@@ -45,6 +45,11 @@ enum class partitioner_type : std::uint8_t {
 
 enum class security_protocol_type : std::uint8_t { plaintext, sasl_plaintext, ssl, sasl_ssl };
 enum class sasl_mechanism_type : std::uint8_t { plain, scram_sha_256, scram_sha_512 };
+// metadata.recovery.strategy (KIP-899): what to do when no broker known from metadata can be reached.
+enum class metadata_recovery_strategy : std::uint8_t {
+  none,         // keep trying the known brokers
+  rebootstrap,  // also try bootstrap.servers again, resolved anew (Kafka 4's default)
+};
 
 // The spelling used in properties: "all", "lz4", "default", "SASL_PLAINTEXT", "SCRAM-SHA-256".
 std::string_view to_string(acks_mode v) noexcept;
@@ -52,6 +57,7 @@ std::string_view to_string(compression_type v) noexcept;
 std::string_view to_string(partitioner_type v) noexcept;
 std::string_view to_string(security_protocol_type v) noexcept;
 std::string_view to_string(sasl_mechanism_type v) noexcept;
+std::string_view to_string(metadata_recovery_strategy v) noexcept;
 
 // One bootstrap.servers entry: "host:port" or "[ipv6]:port". Host is returned without brackets.
 struct broker_address {
@@ -107,6 +113,14 @@ struct producer_config {
   std::int32_t max_request_size = 1048576;
   // metadata.max.age.ms — refresh metadata at least this often.
   milliseconds metadata_max_age{300000};
+  // metadata.recovery.strategy (KIP-899) — with `rebootstrap`, once every broker known from metadata failed to
+  // connect (or metadata.recovery.rebootstrap.trigger.ms passed without metadata while it was wanted, KIP-1102),
+  // bootstrap.servers are tried again, resolved anew: a cluster replaced behind its bootstrap name is found.
+  metadata_recovery_strategy metadata_recovery = metadata_recovery_strategy::rebootstrap;
+  milliseconds metadata_recovery_rebootstrap_trigger{300000};
+  // statistics.interval.ms (librdkafka's name) — how often the statistics callback
+  // (producer::set_statistics_callback) receives metrics(); 0: never.
+  milliseconds statistics_interval{0};
   // max.block.ms — how long async_send() may wait (asynchronously: the calling thread never blocks) for its topic's
   // metadata or for buffer space before the record fails.
   milliseconds max_block{60000};

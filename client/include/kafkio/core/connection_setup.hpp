@@ -33,7 +33,9 @@ class connection_setup {
     bool authentication = false;  // failed while authenticating: waiting records should fail too
   };
 
-  connection_setup(const producer_config& cfg, std::string address) : cfg_(cfg), address_(std::move(address)) {}
+  // `scram_keys` (may be null): the producer's derived SCRAM keys, shared by its connections.
+  connection_setup(const producer_config& cfg, std::string address, scram_key_cache* scram_keys = nullptr)
+      : cfg_(cfg), address_(std::move(address)), scram_keys_(scram_keys) {}
 
   // The first request (ApiVersions at the highest version kafkio speaks; brokers without it answer in v0).
   step start(protocol::byte_buffer& frame, std::int32_t correlation_id) {
@@ -116,7 +118,7 @@ class connection_setup {
     auto handshake_version = versions_.version(protocol::api_key::sasl_handshake);
     if (!handshake_version || *handshake_version < 1 || !versions_.supports(protocol::api_key::sasl_authenticate))
       return fail_authentication("the broker does not offer SaslHandshake v1 / SaslAuthenticate");
-    sasl_.emplace(cfg_.sasl_mechanism, cfg_.sasl_username, cfg_.sasl_password);
+    sasl_.emplace(cfg_.sasl_mechanism, cfg_.sasl_username, cfg_.sasl_password, scram_keys_);
     protocol::sasl_handshake_request req;
     req.mechanism = std::string(sasl_->mechanism_name());
     state_ = state::sasl_handshake;
@@ -163,6 +165,7 @@ class connection_setup {
 
   const producer_config& cfg_;
   std::string address_;
+  scram_key_cache* scram_keys_;
   state state_ = state::api_versions;
   std::int16_t sent_version_ = 0;
   protocol::negotiated_versions versions_;

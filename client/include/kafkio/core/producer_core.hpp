@@ -156,6 +156,8 @@ class producer_core {
   // ---- state -----------------------------------------------------------------------------------------------------
   producer_metrics metrics() const;
   bool has_metadata() const noexcept { return metadata_.ever_updated(); }
+  // Closed (close() finished) or aborted: nothing will run any more.
+  bool is_finished() const noexcept { return finished(); }
   const producer_config& config() const noexcept { return cfg_; }
   time_point now() const { return clock_.now(); }
 
@@ -196,6 +198,7 @@ class producer_core {
     protocol::negotiated_versions versions;
     std::size_t produce_in_flight = 0;
     int failures = 0;
+    bool attempt_failed = false;  // the last connection attempt failed before it was ready
     time_point reconnect_at{};
     time_point throttled_until{};
     broker_metrics stats;
@@ -252,6 +255,8 @@ class producer_core {
   void close_link(link& l, std::error_code reason);
   void expire_requests(time_point now);
   void request_metadata();
+  enum class rebootstrap_cause : std::uint8_t { none, known_brokers_failed, no_metadata_in_time };
+  rebootstrap_cause rebootstrap_reason(time_point now) const;
   void maybe_send_metadata(time_point now);
   void on_metadata(const metadata_result& m, time_point now);
   void expire_connect_waiters(time_point now);
@@ -366,6 +371,7 @@ class producer_core {
   std::int32_t correlation_ = 0;
   bool metadata_wanted_ = true, metadata_in_flight_ = false;
   time_point metadata_retry_at_{};
+  time_point metadata_wanted_since_{};  // metadata wanted (or stale) and no usable answer since; {}: none wanted
   int metadata_failures_ = 0;
 
   // idempotence
@@ -376,6 +382,7 @@ class producer_core {
   int producer_id_failures_ = 0;
 
   std::unique_ptr<transaction_manager> txn_;  // with transactional.id
+  scram_key_cache scram_keys_;  // SCRAM's derived keys, for every connection of this producer (scram_key_cache.hpp)
 
   // memory and completion accounting
   std::size_t buffered_bytes_ = 0;

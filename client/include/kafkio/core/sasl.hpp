@@ -1,8 +1,10 @@
 // SASL client mechanisms for Kafka's SaslAuthenticate exchange (KIP-43, KIP-152; docs/protocol.md, "SASL"): PLAIN (RFC 4616) and
 // SCRAM-SHA-256/512 (RFC 5802, RFC 7677). Sans-io: each step takes the server's bytes and returns ours.
-// SCRAM's key derivation (PBKDF2, 4096+ iterations) runs once per connection, a few milliseconds at most.
+// SCRAM's key derivation (PBKDF2, 4096+ iterations, a few milliseconds) runs once per producer and salt: the
+// producer's scram_key_cache keeps the result for its other connections and reconnects.
 #pragma once
 
+#include <kafkio/core/scram_key_cache.hpp>
 #include <kafkio/error.hpp>
 #include <kafkio/producer_config.hpp>
 #include <kafkio/protocol/base64.hpp>
@@ -23,8 +25,9 @@ using protocol::base64_encode;
 
 class sasl_client {
  public:
-  sasl_client(sasl_mechanism_type mechanism, std::string user, std::string password)
-      : mechanism_(mechanism), user_(std::move(user)), password_(std::move(password)) {}
+  // `keys` (may be null) keeps SCRAM's derived keys across the producer's connections; it must outlive this.
+  sasl_client(sasl_mechanism_type mechanism, std::string user, std::string password, scram_key_cache* keys = nullptr)
+      : mechanism_(mechanism), user_(std::move(user)), password_(std::move(password)), keys_(keys) {}
 
   // "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512": what SaslHandshake announces.
   std::string_view mechanism_name() const noexcept { return to_string(mechanism_); }
@@ -57,6 +60,7 @@ class sasl_client {
 
   sasl_mechanism_type mechanism_;
   std::string user_, password_;
+  scram_key_cache* keys_;
   state state_ = state::initial;
   std::string client_nonce_, client_first_bare_, expected_server_signature_;
   std::error_code error_;

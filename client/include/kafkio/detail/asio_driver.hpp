@@ -43,17 +43,24 @@ class asio_driver final : public producer_driver,
                           public std::enable_shared_from_this<asio_driver> {
  public:
   static constexpr std::size_t completions_per_turn = 64;
+  using clock = asio::steady_timer::clock_type;
 
   // With security.protocol SSL or SASL_SSL this reads the certificates and keys (tls_context.hpp), and throws
   // std::system_error(client_errc::invalid_config) if they are unusable.
   asio_driver(asio::any_io_executor ex, producer_config cfg)
-      : ex_(std::move(ex)), core_(std::move(cfg)), timer_(ex_),
+      : ex_(std::move(ex)), core_(std::move(cfg)), timer_(ex_), statistics_timer_(ex_),
         tls_(core_.config().uses_tls() ? make_tls_settings(core_.config()) : nullptr) {}
 
   asio::any_io_executor get_executor() const override { return ex_; }
   const producer_config& config() const noexcept override { return core_.config(); }
   void set_logger(log_function f) override { core_.set_logger(std::move(f)); }
   void set_partitioner(partitioner_function f) override { core_.set_partitioner(std::move(f)); }
+  void set_statistics_callback(statistics_function f) override {
+    statistics_ = std::move(f);
+    ++statistics_generation_;  // a wait already armed finds itself stale
+    statistics_timer_.cancel();
+    if (statistics_ && core_.config().statistics_interval.count() > 0) arm_statistics(clock::now());
+  }
   producer_metrics metrics() const override { return core_.metrics(); }
   bool has_metadata() const noexcept override { return core_.has_metadata(); }
   handler_pool* handler_storage() const noexcept override { return pool_.get(); }
@@ -116,6 +123,9 @@ class asio_driver final : public producer_driver,
     core_.abort();
     pump();
     timer_.cancel();
+    statistics_ = nullptr;
+    ++statistics_generation_;
+    statistics_timer_.cancel();
   }
 
   // ---- from connections ------------------------------------------------------------------------------------------
@@ -199,6 +209,24 @@ class asio_driver final : public producer_driver,
     }));
   }
 
+  // statistics.interval.ms: a timer of its own, apart from the core's (the statistics are an observation of the
+  // core, not one of its decisions), and the callback runs from this handler, outside any core pass. Each due time
+  // is the previous one plus the interval, so they do not drift; a loop that stalled past a due time gets one
+  // callback at once, not one per interval missed. The first due time after close finished is the last.
+  void arm_statistics(clock::time_point previous) {
+    const auto interval = core_.config().statistics_interval;
+    auto due = previous + interval;
+    if (auto now = clock::now(); due + interval <= now) due = now;
+    statistics_timer_.expires_at(due);
+    statistics_timer_.async_wait([self = shared_from_this(), due, g = statistics_generation_](boost::system::error_code ec) {
+      if (ec || g != self->statistics_generation_ || !self->statistics_) return;
+      self->statistics_(self->core_.metrics());
+      // After async_close finished this was the last one: a timer of ours must not keep io_context::run() going.
+      if (g == self->statistics_generation_ && self->statistics_ && !self->core_.is_finished())
+        self->arm_statistics(due);
+    });
+  }
+
   static boost::system::error_code to_boost(std::error_code ec) {
     return ec ? boost::system::error_code(ec) : boost::system::error_code{};
   }
@@ -258,6 +286,9 @@ class asio_driver final : public producer_driver,
   std::unordered_map<core::connection_id, std::shared_ptr<connection_io>> connections_;
   asio::steady_timer timer_;
   core::time_point timer_at_ = core::time_point::max();
+  asio::steady_timer statistics_timer_;
+  statistics_function statistics_;
+  std::uint64_t statistics_generation_ = 0;
   bool run_posted_ = false, drain_posted_ = false;
   std::shared_ptr<tls_settings> tls_;  // security.protocol SSL / SASL_SSL; shared with each TLS connection
 };

@@ -77,8 +77,8 @@ struct integer_property {
 using ms = std::chrono::milliseconds;
 
 // Ranges are the Java client's (ConfigDef validators; INT fields cannot exceed int32), except where noted.
-inline const std::array<integer_property, 17>& integer_properties() {
-  static const std::array<integer_property, 17> table{{
+inline const std::array<integer_property, 19>& integer_properties() {
+  static const std::array<integer_property, 19> table{{
       {"linger.ms", 0, int64_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.linger.count(); },
        [](producer_config& c, std::int64_t v) { c.linger = ms(v); }},
       {"batch.size", 0, int32_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.batch_size; },
@@ -111,6 +111,16 @@ inline const std::array<integer_property, 17>& integer_properties() {
       {"metadata.max.age.ms", 0, int64_max,
        [](const producer_config& c) -> std::optional<std::int64_t> { return c.metadata_max_age.count(); },
        [](producer_config& c, std::int64_t v) { c.metadata_max_age = ms(v); }},
+      // KIP-1102 (Java: at least 0).
+      {"metadata.recovery.rebootstrap.trigger.ms", 0, int64_max,
+       [](const producer_config& c) -> std::optional<std::int64_t> {
+         return c.metadata_recovery_rebootstrap_trigger.count();
+       },
+       [](producer_config& c, std::int64_t v) { c.metadata_recovery_rebootstrap_trigger = ms(v); }},
+      // librdkafka's bounds (0: off, at most a day).
+      {"statistics.interval.ms", 0, 86400000,
+       [](const producer_config& c) -> std::optional<std::int64_t> { return c.statistics_interval.count(); },
+       [](producer_config& c, std::int64_t v) { c.statistics_interval = ms(v); }},
       {"transaction.timeout.ms", 1, int32_max,
        [](const producer_config& c) -> std::optional<std::int64_t> { return c.transaction_timeout.count(); },
        [](producer_config& c, std::int64_t v) { c.transaction_timeout = ms(v); }},
@@ -192,6 +202,8 @@ inline constexpr spelling<security_protocol_type> security_protocol_spellings[] 
     {"SASL_PLAINTEXT", security_protocol_type::sasl_plaintext},
     {"SSL", security_protocol_type::ssl},
     {"SASL_SSL", security_protocol_type::sasl_ssl}};
+inline constexpr spelling<metadata_recovery_strategy> metadata_recovery_spellings[] = {
+    {"rebootstrap", metadata_recovery_strategy::rebootstrap}, {"none", metadata_recovery_strategy::none}};
 inline constexpr spelling<sasl_mechanism_type> sasl_mechanism_spellings[] = {
     {"PLAIN", sasl_mechanism_type::plain},
     {"SCRAM-SHA-256", sasl_mechanism_type::scram_sha_256},
@@ -276,7 +288,7 @@ inline constexpr std::string_view other_keys[] = {
     "partitioner",            "transactional.id",
     "security.protocol",      "sasl.mechanism",        "sasl.username",
     "sasl.password",          "ssl.keystore.location", "ssl.truststore.type",
-    "ssl.keystore.type",      "enable.ssl.certificate.verification"};
+    "ssl.keystore.type",      "enable.ssl.certificate.verification", "metadata.recovery.strategy"};
 
 // Java producer keys kafkio deliberately lacks, so the message can say so instead of "unknown".
 struct unsupported_key {

@@ -32,6 +32,7 @@ using send_completion = boost::asio::any_completion_handler<void(boost::system::
 using void_completion = boost::asio::any_completion_handler<void(boost::system::error_code)>;
 using metadata_completion = boost::asio::any_completion_handler<void(boost::system::error_code, cluster_metadata)>;
 using log_function = std::function<void(log_level, std::string_view)>;
+using statistics_function = std::function<void(const producer_metrics&)>;
 
 class producer_driver {
  public:
@@ -44,6 +45,7 @@ class producer_driver {
   virtual const producer_config& config() const noexcept = 0;
   virtual void set_logger(log_function f) = 0;
   virtual void set_partitioner(partitioner_function f) = 0;
+  virtual void set_statistics_callback(statistics_function f) = 0;
   virtual producer_metrics metrics() const = 0;
   virtual bool has_metadata() const noexcept = 0;
   // Storage for send handlers without an allocator of their own (see handler_pool.hpp).

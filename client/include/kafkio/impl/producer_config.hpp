@@ -21,6 +21,9 @@ inline std::string_view to_string(security_protocol_type v) noexcept {
 inline std::string_view to_string(sasl_mechanism_type v) noexcept {
   return detail::canonical<sasl_mechanism_type>(detail::sasl_mechanism_spellings, v);
 }
+inline std::string_view to_string(metadata_recovery_strategy v) noexcept {
+  return detail::canonical<metadata_recovery_strategy>(detail::metadata_recovery_spellings, v);
+}
 
 inline std::optional<broker_address> parse_broker_address(std::string_view entry, std::uint16_t min_port) {
   std::string_view host;
@@ -148,6 +151,9 @@ inline std::string check_and_resolve(producer_config& c, std::vector<std::string
   if (to_string(c.security_protocol).empty())
     return invalid_value("security.protocol", describe_integer(static_cast<int>(c.security_protocol)),
                          one_of<security_protocol_type>(security_protocol_spellings));
+  if (to_string(c.metadata_recovery).empty())
+    return invalid_value("metadata.recovery.strategy", describe_integer(static_cast<int>(c.metadata_recovery)),
+                         one_of<metadata_recovery_strategy>(metadata_recovery_spellings));
   if (to_string(c.sasl_mechanism).empty())
     return invalid_value("sasl.mechanism", describe_integer(static_cast<int>(c.sasl_mechanism)),
                          one_of<sasl_mechanism_type>(sasl_mechanism_spellings));
@@ -317,6 +323,9 @@ inline config_result producer_config::parse(const property_list& properties) {
     } else if (key == "security.protocol") {
       if (!parse_enum<security_protocol_type>(security_protocol_spellings, key, value, c.security_protocol, error))
         return fail(error);
+    } else if (key == "metadata.recovery.strategy") {
+      if (!parse_enum<metadata_recovery_strategy>(metadata_recovery_spellings, key, value, c.metadata_recovery, error))
+        return fail(error);
     } else if (key == "sasl.mechanism") {
       if (!parse_enum<sasl_mechanism_type>(sasl_mechanism_spellings, key, value, c.sasl_mechanism, error))
         return fail(error);
@@ -396,6 +405,7 @@ inline property_list producer_config::to_properties(bool reveal_secrets) const {
   add("sasl.mechanism", to_string(sasl_mechanism));
   add("sasl.username", sasl_username);
   add("sasl.password", reveal_secrets || sasl_password.empty() ? std::string_view(sasl_password) : "[hidden]");
+  add("metadata.recovery.strategy", to_string(metadata_recovery));
   for (const auto& p : detail::string_properties) {
     const std::string& v = this->*p.field;
     add(p.key, !p.secret || reveal_secrets || v.empty() ? std::string_view(v) : "[hidden]");

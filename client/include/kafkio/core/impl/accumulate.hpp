@@ -388,6 +388,7 @@ inline producer_metrics producer_core::metrics() const {
   auto m = counters_;
   m.buffered_bytes = buffered_bytes_;
   m.records_waiting_for_room = room_waiters_.size();
+  for (const auto& [generation, outstanding] : generation_counts_) m.records_pending += outstanding;
   if (txn_ && txn_->has_producer_id()) m.transaction_protocol = txn_->v2() ? 2 : 1;
   m.requests_in_flight = 0;
   for (const auto& [id, l] : links_) {

@@ -62,7 +62,7 @@ inline void producer_core::on_connected(connection_id c, std::error_code ec, std
   if (ec) return on_connection_failed(*l, ec, why, final);
   l->socket_open = true;
   l->st = link::state::setting_up;
-  l->setup = std::make_unique<connection_setup>(cfg_, l->address());
+  l->setup = std::make_unique<connection_setup>(cfg_, l->address(), &scram_keys_);
   protocol::byte_buffer frame;
   auto corr = next_correlation_id();
   auto step = l->setup->start(frame, corr);
@@ -102,6 +102,7 @@ inline void producer_core::on_link_ready(link& l) {
   l.st = link::state::ready;
   last_link_failure_ = {};
   l.failures = 0;
+  l.attempt_failed = false;
   l.stats.connected = true;
   log(log_level::debug, "connected to " + l.address() + " (node " + std::to_string(l.node_id) + ")");
   wake();
@@ -203,6 +204,9 @@ inline void producer_core::on_link_down(link& l, std::error_code ec, std::string
   log(finished() ? log_level::debug : log_level::warning,
       "connection to " + l.address() + " lost: " + ec.message() + (why.empty() ? "" : " (" + std::string(why) + ")"));
   ++l.failures;
+  // An attempt that never got ready (refused, timed out, failed its setup), not an established connection lost:
+  // what tells a dead broker from one that closed an idle connection (rebootstrap_reason).
+  l.attempt_failed = l.st != link::state::ready;
   l.reconnect_at = clock_.now() + backoff(l.failures, cfg_.reconnect_backoff, cfg_.reconnect_backoff_max);
   // A connection that was up and then failed for a reason of ours to name (garbage, a wrong correlation id, a request
   // timeout: client_category): records that give up for want of a broker say this instead of "could not connect"
@@ -241,22 +245,43 @@ inline void producer_core::maybe_send_metadata(time_point now) {
     if (metadata_.ever_updated() && !topics_.empty()) schedule(metadata_.updated() + cfg_.metadata_max_age);
     return;
   }
+  if (metadata_wanted_since_ == time_point{}) metadata_wanted_since_ = now;
+  const auto recovery = rebootstrap_reason(now);
+  if (recovery == rebootstrap_cause::none && cfg_.metadata_recovery == metadata_recovery_strategy::rebootstrap)
+    schedule(metadata_wanted_since_ + cfg_.metadata_recovery_rebootstrap_trigger);  // KIP-1102's trigger
   if (metadata_in_flight_) return;
   if (now < metadata_retry_at_) return schedule(metadata_retry_at_);
   link* l = any_ready_link();
+  if (l && recovery == rebootstrap_cause::no_metadata_in_time && l->node_id >= 0) {
+    l = nullptr;  // the known brokers answer but give no usable metadata: ask a bootstrap address
+    for (auto& [id, cand] : links_)
+      if (id < 0 && cand.st == link::state::ready) l = &cand;
+  }
   if (!l) {
     for (auto& [id, cand] : links_)
-      if (cand.st != link::state::down) return;  // one is on its way
+      if (cand.st != link::state::down && (id < 0 || recovery != rebootstrap_cause::no_metadata_in_time))
+        return;  // one is on its way
     // Connect to one broker we can ask: a known broker (metadata named them) when there is one, else a bootstrap
-    // address; the one whose reconnect backoff ends first, so a dead broker does not hold us up.
+    // address; the one whose reconnect backoff ends first, so a dead broker does not hold us up. Re-bootstrapping
+    // (KIP-899), the bootstrap addresses are candidates too: the driver resolves their names anew.
     link* next = nullptr;
     auto consider = [&](link& cand) {
       if (!next || cand.reconnect_at < next->reconnect_at) next = &cand;
     };
-    for (const auto& [id, b] : metadata_.brokers()) consider(link_for(id));
-    if (!next)  // bootstrap addresses in the order given (-1, -2, ...): the first of equals wins
+    if (recovery != rebootstrap_cause::no_metadata_in_time)
+      for (const auto& [id, b] : metadata_.brokers()) consider(link_for(id));
+    if (!next || recovery != rebootstrap_cause::none)  // in the order given (-1, -2, ...): the first of equals wins
       for (auto it = links_.rbegin(); it != links_.rend(); ++it)
         if (it->first < 0) consider(it->second);
+    if (next && next->node_id < 0 && recovery != rebootstrap_cause::none && next->st == link::state::down &&
+        now >= next->reconnect_at) {
+      ++counters_.rebootstraps;
+      log(log_level::info, std::string("re-bootstrapping (metadata.recovery.strategy=rebootstrap): ") +
+                               (recovery == rebootstrap_cause::known_brokers_failed
+                                    ? "no broker known from metadata could be reached"
+                                    : "no metadata for metadata.recovery.rebootstrap.trigger.ms") +
+                               "; connecting to bootstrap address " + next->address());
+    }
     if (next) ensure_connected(*next, now);
     return;
   }
@@ -289,8 +314,28 @@ inline void producer_core::maybe_send_metadata(time_point now) {
       return wake();
     }
     metadata_failures_ = 0;
+    metadata_wanted_since_ = {};
     on_metadata(m, now);
   });
+}
+
+// KIP-899: every broker that metadata named failed its last connection attempt (none has connected since), or, KIP-1102,
+// metadata has been wanted for metadata.recovery.rebootstrap.trigger.ms without a usable answer.
+inline producer_core::rebootstrap_cause producer_core::rebootstrap_reason(time_point now) const {
+  if (cfg_.metadata_recovery != metadata_recovery_strategy::rebootstrap || !metadata_.ever_updated())
+    return rebootstrap_cause::none;
+  bool all_failed = !metadata_.brokers().empty();
+  for (const auto& [id, b] : metadata_.brokers()) {
+    auto it = links_.find(id);
+    if (it == links_.end() || !it->second.attempt_failed) {
+      all_failed = false;
+      break;
+    }
+  }
+  if (all_failed) return rebootstrap_cause::known_brokers_failed;
+  if (metadata_wanted_since_ != time_point{} && now - metadata_wanted_since_ >= cfg_.metadata_recovery_rebootstrap_trigger)
+    return rebootstrap_cause::no_metadata_in_time;
+  return rebootstrap_cause::none;
 }
 
 // connect(): metadata is what every send needs first (leaders, partition counts), so "connected" means a Metadata

@@ -64,12 +64,20 @@ inline std::optional<std::string> sasl_client::next(std::string_view server) {
       if (iterations < 4096) return fail("iteration count below 4096");
       auto salt_bytes = base64_decode(*salt);
       if (!salt_bytes) return fail("salt is not base64");
-      std::array<unsigned char, EVP_MAX_MD_SIZE> salted{};
-      const auto md_size = static_cast<std::size_t>(EVP_MD_get_size(digest()));
-      PKCS5_PBKDF2_HMAC(password_.data(), static_cast<int>(password_.size()),
-                        reinterpret_cast<const unsigned char*>(salt_bytes->data()), static_cast<int>(salt_bytes->size()),
-                        iterations, digest(), static_cast<int>(md_size), salted.data());
-      std::string salted_password(reinterpret_cast<const char*>(salted.data()), md_size);
+      std::string salted_password;
+      if (const auto* known = keys_ ? keys_->find(mechanism_, *salt_bytes, iterations) : nullptr) {
+        salted_password = *known;
+      } else {
+        std::array<unsigned char, EVP_MAX_MD_SIZE> salted{};
+        const auto md_size = static_cast<std::size_t>(EVP_MD_get_size(digest()));
+        PKCS5_PBKDF2_HMAC(password_.data(), static_cast<int>(password_.size()),
+                          reinterpret_cast<const unsigned char*>(salt_bytes->data()),
+                          static_cast<int>(salt_bytes->size()), iterations, digest(), static_cast<int>(md_size),
+                          salted.data());
+        salted_password.assign(reinterpret_cast<const char*>(salted.data()), md_size);
+        OPENSSL_cleanse(salted.data(), salted.size());
+        if (keys_) keys_->store(mechanism_, *salt_bytes, iterations, salted_password);
+      }
       auto client_key = hmac(salted_password, "Client Key");
       auto stored_key = hash(client_key);
       std::string without_proof = "c=biws,r=" + std::string(*nonce);  // biws = base64("n,,")
