@@ -35,6 +35,7 @@ _JAVA = {
     "ssl.key.pem", "enable.ssl.certificate.verification",
     "transactional.id", "transaction.timeout.ms",  # transactions: Producer.init_transactions() and the rest
     "metadata.recovery.strategy", "metadata.recovery.rebootstrap.trigger.ms",  # KIP-899 / KIP-1102
+    "connections.max.idle.ms",
     "statistics.interval.ms",  # with stats_cb: librdkafka's statistics JSON, served by poll()/flush()
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kafkio-produce -X statistics.interval.ms: librdkafka's statistics JSON on stderr, one line per interval, the last
-# one (after close) counting every record; the records themselves are read back by Kafka's ConsoleConsumer.
+# one (after close) counting every record with every connection closed; the records themselves are read back by
+# Kafka's ConsoleConsumer.
 #
 #   produce_statistics.sh KAFKIO_PRODUCE
 set -euo pipefail
@@ -33,7 +34,8 @@ last = stats[-1]
 assert last["type"] == "producer" and last["client_id"] == "stats-smoke", last
 assert last["txmsgs"] == count and last["msg_cnt"] == 0, (last["txmsgs"], last["msg_cnt"])
 assert last["kafkio"]["records_failed"] == 0
-assert any(b["state"] == "UP" for b in last["brokers"].values() if b["nodeid"] >= 0)
+assert any(b["state"] == "UP" for s in stats for b in s["brokers"].values() if b["nodeid"] >= 0)
+assert all(b["state"] == "DOWN" for b in last["brokers"].values()), "connections left open after close"
 gaps = [b["ts"] - a["ts"] for a, b in zip(stats, stats[1:])]
 assert min(gaps) >= 90_000, gaps
 print(f"{len(stats)} statistics lines, last: txmsgs {last['txmsgs']}, tx {last['tx']}, gaps {min(gaps)}-{max(gaps)} us")

@@ -121,8 +121,15 @@ TEST(ProducerAllocations, NonePerRecordInSteadyState) {
   // connection and the partition queues, the Produce response decoded into views, Asio's own operations on the
   // pool) to none per request: 0-3 in all here (a pool size class or a buffer growing once). One per request would
   // add ~270, one per record 40,000.
-  EXPECT_LE(allocations, 8 + requests / 32) << allocations << " allocations for " << records << " records in "
-                                             << requests << " Produce requests";
+  //
+  // One growth is not steady state but is allowed once: the completion ring keeps the most completions ever queued
+  // at once (core/ring_queue.hpp, blocks of 32), and on a loaded machine the loop can fall behind the responses
+  // until nearly the whole window waits there, a higher peak than the warm-up reached (0, 14, 26 or 33 allocations
+  // from run to run on 2 busy cores, all of them ring blocks: gdb on the probe). That is bounded by the window, not
+  // by the records: at most window / 32 blocks and one doubling of the ring of block pointers.
+  const std::size_t completion_ring_growth = d.window / core::ring_queue<int>::block_size + 2;
+  EXPECT_LE(allocations, 8 + requests / 32 + completion_ring_growth)
+      << allocations << " allocations for " << records << " records in " << requests << " Produce requests";
 #endif
 }
 

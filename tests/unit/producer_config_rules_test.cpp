@@ -358,8 +358,8 @@ TEST(ProducerConfigProperties, EffectiveValuesAndHiddenPassword) {
   std::set<std::string> keys;
   for (const auto& [k, v] : props) EXPECT_TRUE(keys.insert(k).second) << "duplicate " << k;
   // 27, + 11 TLS keys, + transactional.id and transaction.timeout.ms, + metadata.recovery.strategy and
-  // metadata.recovery.rebootstrap.trigger.ms, + statistics.interval.ms
-  EXPECT_EQ(keys.size(), 43u);
+  // metadata.recovery.rebootstrap.trigger.ms, + statistics.interval.ms, + connections.max.idle.ms
+  EXPECT_EQ(keys.size(), 44u);
 }
 
 TEST(ProducerConfigProperties, UnvalidatedConfigShowsResolvedValues) {

@@ -113,6 +113,9 @@ struct producer_config {
   std::int32_t max_request_size = 1048576;
   // metadata.max.age.ms — refresh metadata at least this often.
   milliseconds metadata_max_age{300000};
+  // connections.max.idle.ms — a broker connection with nothing in flight or queued for this long is closed (the
+  // next request reconnects without backoff); 0: never. Java's default, and the broker's own for its side.
+  milliseconds connections_max_idle{540000};
   // metadata.recovery.strategy (KIP-899) — with `rebootstrap`, once every broker known from metadata failed to
   // connect (or metadata.recovery.rebootstrap.trigger.ms passed without metadata while it was wanted, KIP-1102),
   // bootstrap.servers are tried again, resolved anew: a cluster replaced behind its bootstrap name is found.

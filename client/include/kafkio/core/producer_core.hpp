@@ -201,6 +201,7 @@ class producer_core {
     bool attempt_failed = false;  // the last connection attempt failed before it was ready
     time_point reconnect_at{};
     time_point throttled_until{};
+    time_point last_active{};  // the last request sent or response received (connections.max.idle.ms)
     broker_metrics stats;
     std::string address() const { return host + ":" + port; }
   };
@@ -254,6 +255,7 @@ class producer_core {
   void on_connection_failed(link& l, std::error_code ec, std::string_view why, bool final);
   void close_link(link& l, std::error_code reason);
   void expire_requests(time_point now);
+  void close_idle_links(time_point now);
   void request_metadata();
   enum class rebootstrap_cause : std::uint8_t { none, known_brokers_failed, no_metadata_in_time };
   rebootstrap_cause rebootstrap_reason(time_point now) const;

@@ -77,8 +77,8 @@ struct integer_property {
 using ms = std::chrono::milliseconds;
 
 // Ranges are the Java client's (ConfigDef validators; INT fields cannot exceed int32), except where noted.
-inline const std::array<integer_property, 19>& integer_properties() {
-  static const std::array<integer_property, 19> table{{
+inline const std::array<integer_property, 20>& integer_properties() {
+  static const std::array<integer_property, 20> table{{
       {"linger.ms", 0, int64_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.linger.count(); },
        [](producer_config& c, std::int64_t v) { c.linger = ms(v); }},
       {"batch.size", 0, int32_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.batch_size; },
@@ -111,6 +111,9 @@ inline const std::array<integer_property, 19>& integer_properties() {
       {"metadata.max.age.ms", 0, int64_max,
        [](const producer_config& c) -> std::optional<std::int64_t> { return c.metadata_max_age.count(); },
        [](producer_config& c, std::int64_t v) { c.metadata_max_age = ms(v); }},
+      {"connections.max.idle.ms", 0, int64_max,
+       [](const producer_config& c) -> std::optional<std::int64_t> { return c.connections_max_idle.count(); },
+       [](producer_config& c, std::int64_t v) { c.connections_max_idle = ms(v); }},
       // KIP-1102 (Java: at least 0).
       {"metadata.recovery.rebootstrap.trigger.ms", 0, int64_max,
        [](const producer_config& c) -> std::optional<std::int64_t> {

@@ -103,6 +103,7 @@ inline void producer_core::on_link_ready(link& l) {
   last_link_failure_ = {};
   l.failures = 0;
   l.attempt_failed = false;
+  l.last_active = clock_.now();
   l.stats.connected = true;
   log(log_level::debug, "connected to " + l.address() + " (node " + std::to_string(l.node_id) + ")");
   wake();
@@ -130,6 +131,7 @@ inline bool producer_core::send_request(link& l, protocol::byte_buffer frame, st
   if (!l.pipe || l.pipe->failed()) return false;
   ++l.stats.requests_sent;
   const auto sent_at = clock_.now();
+  l.last_active = sent_at;
   const auto deadline = sent_at + cfg_.request_timeout;
   if (expect_response) schedule(deadline);
   const bool tell_driver = l.pipe->enqueue(
@@ -139,7 +141,8 @@ inline bool producer_core::send_request(link& l, protocol::byte_buffer frame, st
         auto& l = links_[id];
         if (!ec) {
           ++l.stats.responses_received;
-          auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(clock_.now() - sent_at);
+          l.last_active = clock_.now();
+          auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(l.last_active - sent_at);
           l.stats.last_round_trip = rtt;
           l.stats.average_round_trip =
               l.stats.average_round_trip.count() == 0 ? rtt : (l.stats.average_round_trip * 7 + rtt) / 8;
@@ -230,6 +233,30 @@ inline void producer_core::expire_requests(time_point now) {
       on_link_down(l, make_error_code(client_errc::broker_connection_failed), "connection setup timed out");
     else if (l.pipe && now >= l.pipe->next_deadline())
       on_link_down(l, make_error_code(client_errc::request_timeout), "no response within request.timeout.ms");
+  }
+}
+
+// connections.max.idle.ms: a ready connection with nothing awaiting an answer and nothing queued for that long is
+// closed, as the Java client's Selector does (brokers close theirs after the same 10 minutes; load balancers often
+// sooner, and silently). Not a failure: no backoff, no metadata request; the next request reconnects at once. The
+// close comes up to a tenth of the limit (at most a second) late.
+inline void producer_core::close_idle_links(time_point now) {
+  const auto idle = cfg_.connections_max_idle;
+  if (idle.count() <= 0) return;
+  for (auto& [id, l] : links_) {
+    if (l.st != link::state::ready || !l.pipe || l.pipe->awaiting_response() || l.pipe->queued_bytes() ||
+        l.produce_in_flight)
+      continue;
+    if (now - l.last_active < idle) {
+      // Checked on a coarse grid (a tenth of the limit, at most a second): every request moves last_active, and
+      // an exact wakeup would re-arm the driver's timer once per request.
+      const auto step = std::clamp<milliseconds>(idle / 10, milliseconds(1), milliseconds(1000));
+      const auto due = (l.last_active + idle).time_since_epoch();
+      schedule(time_point(std::chrono::duration_cast<time_point::duration>(step * (due / step + 1))));
+      continue;
+    }
+    log(log_level::debug, "closing the connection to " + l.address() + ": idle for connections.max.idle.ms");
+    close_link(l, make_error_code(client_errc::broker_connection_failed));
   }
 }
 
@@ -453,7 +480,10 @@ inline void producer_core::maybe_init_producer_id(time_point now) {
     auto now = clock_.now();
     if (ec) {
       producer_id_retry_at_ = now + backoff(++producer_id_failures_, cfg_.retry_backoff, cfg_.retry_backoff_max);
-      log(log_level::warning, "InitProducerId failed: " + ec.message());
+      // A broker that is still loading (COORDINATOR_LOAD_IN_PROGRESS right after a start) answers this the first
+      // time or two: an INFO line, the retry follows after the backoff. What does not heal is a warning.
+      log(is_retriable(ec) && producer_id_failures_ <= 3 ? log_level::info : log_level::warning,
+          "InitProducerId failed (attempt " + std::to_string(producer_id_failures_) + "): " + ec.message());
       // Not allowed to be idempotent (e.g. CLUSTER_AUTHORIZATION_FAILED): say so to the records waiting.
       if (!is_retriable(ec) && ec.category() == kafka_category()) fail_all_pending(ec);
       return wake();
