@@ -39,10 +39,11 @@ TEST_F(statistics_test, ArriveEveryIntervalAndCountTheWorkload) {
   ASSERT_TRUE(run_until(io, [&] { return snapshots.size() >= std::max<std::size_t>(after_acks + 4, 5); }, 5s))
       << snapshots.size();
 
-  // The due times advance by the interval from the previous one (no drift): 4 intervals take >= 4 * 40 ms and,
-  // on an idle loop, not much more. The lower bound is the contract; the upper one only catches a runaway timer.
+  // The due times advance by the interval from the previous one (no drift): 4 intervals span 4 * 40 ms of due
+  // times. The callbacks run a little after theirs (a busy loop), so the first one's lateness comes off the span
+  // measured here: 157.8 ms was seen on a loaded machine. The upper bound only catches a runaway timer.
   const auto span = times.back() - times[times.size() - 5];
-  EXPECT_GE(span, 4 * 40ms - 2ms);
+  EXPECT_GE(span, 4 * 40ms - 15ms);
   EXPECT_LT(span, 4 * 40ms + 400ms);
   for (std::size_t i = 1; i < times.size(); ++i) EXPECT_GE(times[i] - times[i - 1], 20ms) << "callbacks " << i;
 
@@ -108,6 +109,19 @@ TEST_F(statistics_test, AfterCloseOneLastSnapshotThenNone) {
   EXPECT_EQ(snapshots.back().records_acked, 1u);
   run_for(io, 150ms);
   EXPECT_EQ(snapshots.size(), at_close + 1);
+}
+
+TEST_F(statistics_test, TheCallbackMayDestroyTheProducer) {
+  start({{"statistics.interval.ms", "20"}});
+  int calls = 0;
+  prod->set_statistics_callback([&, keep = std::string(64, 'x')](const producer_metrics&) {
+    ++calls;
+    prod.reset();  // destroys the callback's own std::function while it runs, unless the driver copied it
+    EXPECT_EQ(keep.size(), 64u);
+  });
+  ASSERT_TRUE(run_until(io, [&] { return calls >= 1; }, 5s));
+  run_for(io, 100ms);
+  EXPECT_EQ(calls, 1);
 }
 
 TEST_F(statistics_test, TheCallbackMaySendThroughTheProducer) {

@@ -220,7 +220,9 @@ class asio_driver final : public producer_driver,
     statistics_timer_.expires_at(due);
     statistics_timer_.async_wait([self = shared_from_this(), due, g = statistics_generation_](boost::system::error_code ec) {
       if (ec || g != self->statistics_generation_ || !self->statistics_) return;
-      self->statistics_(self->core_.metrics());
+      // A copy: the callback may replace itself or destroy the producer (abort() clears statistics_) while it runs.
+      auto callback = self->statistics_;
+      callback(self->core_.metrics());
       // After async_close finished this was the last one: a timer of ours must not keep io_context::run() going.
       if (g == self->statistics_generation_ && self->statistics_ && !self->core_.is_finished())
         self->arm_statistics(due);
