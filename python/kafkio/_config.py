@@ -61,7 +61,7 @@ _IGNORED = {
 # Set to something confluent-kafka accepts but kafkio cannot do: a clear error rather than a surprise later.
 _UNSUPPORTED = {
     "throttle_cb": "kafkio has no throttle callback",
-    "oauth_cb": "SASL/OAUTHBEARER is not supported",
+    "oauth_cb": "not supported yet (the C++ producer has set_oauthbearer_token_refresh_callback; from Python, enable.sasl.oauthbearer.unsecure.jwt works)",
     "partitioner_cb": "use 'partitioner' (consistent_random, consistent, murmur2, murmur2_random, random, ...)",
     "delivery.report.cb": "use 'on_delivery'",
 }

@@ -105,6 +105,10 @@ class fake_cluster {
     // The cluster's finalized transaction.version (ApiVersions v3+): 2 means transactions v2 (KIP-890 part 2).
     std::int16_t transaction_version = 2;
     int coordinator = 1;  // the node that coordinates every transactional id and group
+    // SASL (SaslHandshake v1, SaslAuthenticate v2): every mechanism and token is accepted, and recorded
+    // (sasl_tokens()); a session_lifetime_ms above 0 is announced as the session's lifetime (KIP-368).
+    bool sasl = false;
+    std::int64_t sasl_session_lifetime_ms = 0;
   };
 
   // `address(node)`: the host and port Metadata advertises for a node.
@@ -230,6 +234,7 @@ class fake_cluster {
                         {10, 0, 6, {}},  {18, 0, opts_.api_versions_max, {}}, {22, 0, opts_.init_producer_id_max, {}},
                         {24, 0, 5, {}},  {25, 0, 4, {}}, {26, 0, 5, {}}, {28, 0, 5, {}}};
           m.finalized_features.push_back({"transaction.version", opts_.transaction_version, 0, {}});
+          if (opts_.sasl) m.api_keys.insert(m.api_keys.end(), {{17, 0, 1, {}}, {36, 0, 2, {}}});
         }
         header(0);
         m.encode(w, v);
@@ -281,6 +286,25 @@ class fake_cluster {
         if (hold_) s.held = true;
         break;
       }
+      case api_key::sasl_handshake: {
+        protocol::sasl_handshake_request req;
+        if (!opts_.sasl || protocol::decode_message(body, req, version)) return void(s.closed = true);
+        protocol::sasl_handshake_response m;
+        m.mechanisms = {req.mechanism};
+        header(version);
+        m.encode(w, version);
+        break;
+      }
+      case api_key::sasl_authenticate: {
+        protocol::sasl_authenticate_request req;
+        if (!opts_.sasl || protocol::decode_message(body, req, version)) return void(s.closed = true);
+        sasl_tokens_.emplace_back(s.id, std::string(req.auth_bytes.begin(), req.auth_bytes.end()));
+        protocol::sasl_authenticate_response m;
+        m.session_lifetime_ms = opts_.sasl_session_lifetime_ms;
+        header(version);
+        m.encode(w, version);
+        break;
+      }
       default: return void(s.closed = true);
     }
     respond(s, key, std::move(out));
@@ -301,6 +325,8 @@ class fake_cluster {
   }
   // Every request received: API and version, in order.
   const std::vector<std::pair<api_key, std::int16_t>>& request_log() const noexcept { return request_log_; }
+  // SaslAuthenticate's client messages, with the session (connection) id each came on.
+  const std::vector<std::pair<int, std::string>>& sasl_tokens() const noexcept { return sasl_tokens_; }
   int connections_accepted() const noexcept { return next_connection_id_; }
   // What a read_committed consumer sees: values not written in a transaction, and those of committed ones.
   std::vector<std::string> committed_values(const std::string& topic, std::int32_t partition) const {
@@ -707,6 +733,7 @@ class fake_cluster {
   std::int32_t produce_throttle_ms_ = 0;
   std::vector<fake_produce_attempt> attempts_;
   std::vector<std::pair<api_key, std::int16_t>> request_log_;
+  std::vector<std::pair<int, std::string>> sasl_tokens_;
   std::map<std::string, fake_transaction> txns_;  // by transactional id
   std::map<api_key, std::deque<std::int16_t>> txn_errors_;
   std::map<std::tuple<std::string, std::string, std::int32_t>, std::int64_t> group_offsets_;

@@ -313,7 +313,7 @@ TEST(ProducerConfigValidate, SameMessagesAsParse) {
   EXPECT_EQ(with([](producer_config& x) { x.security_protocol = static_cast<security_protocol_type>(9); }),
             "invalid value '9' for security.protocol: expected one of PLAINTEXT, SASL_PLAINTEXT, SSL, SASL_SSL");
   EXPECT_EQ(with([](producer_config& x) { x.sasl_mechanism = static_cast<sasl_mechanism_type>(9); }),
-            "invalid value '9' for sasl.mechanism: expected one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512");
+            "invalid value '9' for sasl.mechanism: expected one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER");
 }
 
 TEST(ProducerConfigValidate, ResolvesAndIsIdempotent) {
@@ -358,8 +358,8 @@ TEST(ProducerConfigProperties, EffectiveValuesAndHiddenPassword) {
   std::set<std::string> keys;
   for (const auto& [k, v] : props) EXPECT_TRUE(keys.insert(k).second) << "duplicate " << k;
   // 27, + 11 TLS keys, + transactional.id and transaction.timeout.ms, + metadata.recovery.strategy and
-  // metadata.recovery.rebootstrap.trigger.ms, + statistics.interval.ms, + connections.max.idle.ms
-  EXPECT_EQ(keys.size(), 44u);
+  // metadata.recovery.rebootstrap.trigger.ms, + statistics.interval.ms, + connections.max.idle.ms, + 8 OAUTHBEARER
+  EXPECT_EQ(keys.size(), 52u);
 }
 
 TEST(ProducerConfigProperties, UnvalidatedConfigShowsResolvedValues) {
@@ -443,6 +443,71 @@ TEST(ProducerConfigProperties, RandomConfigsRoundTrip) {
   // The generator must exercise both paths.
   EXPECT_GT(accepted, 200);
   EXPECT_GT(rejected, 200);
+}
+
+// ---- OAUTHBEARER (docs/producer.md, "OAUTHBEARER") -----------------------------------------------------------------------------
+
+property_list oauth(property_list extra) {
+  extra.insert(extra.begin(), {{"security.protocol", "SASL_SSL"}, {"sasl.mechanism", "OAUTHBEARER"}});
+  return extra;
+}
+
+TEST(ProducerConfigOauthbearer, NeedsNoUsernameAndATokenEndpointMeansOidc) {
+  auto r = parse_with(oauth({}));
+  ASSERT_TRUE(r) << r.message;
+  EXPECT_EQ(r.config.sasl_oauthbearer_method, kafkio::oauthbearer_method::application);
+  r = parse_with(oauth({{"sasl.oauthbearer.token.endpoint.url", "https://idp.example/token"},
+                        {"sasl.oauthbearer.client.credentials.client.id", "app"},  // Java 4.1's names
+                        {"sasl.oauthbearer.client.credentials.client.secret", "s3cret"},
+                        {"sasl.oauthbearer.scope", "kafka"}}));
+  ASSERT_TRUE(r) << r.message;
+  EXPECT_EQ(r.config.sasl_oauthbearer_method, kafkio::oauthbearer_method::oidc);
+  EXPECT_EQ(r.config.sasl_oauthbearer_client_id, "app");
+  EXPECT_EQ(r.config.sasl_oauthbearer_client_secret, "s3cret");
+  auto props = r.config.to_properties();
+  auto secret = std::find_if(props.begin(), props.end(), [](auto& p) { return p.first == "sasl.oauthbearer.client.secret"; });
+  ASSERT_NE(secret, props.end());
+  EXPECT_EQ(secret->second, "[hidden]");
+  EXPECT_EQ(producer_config::parse(r.config.to_properties(true)).config, r.config);
+}
+
+TEST(ProducerConfigOauthbearer, BadSettingsSayWhat) {
+  EXPECT_EQ(error_of(oauth({{"sasl.oauthbearer.method", "oidc"}})),
+            "sasl.oauthbearer.method=oidc requires sasl.oauthbearer.token.endpoint.url");
+  EXPECT_EQ(error_of(oauth({{"sasl.oauthbearer.token.endpoint.url", "ftp://idp/token"},
+                            {"sasl.oauthbearer.client.id", "a"}, {"sasl.oauthbearer.client.secret", "b"}})),
+            "invalid value 'ftp://idp/token' for sasl.oauthbearer.token.endpoint.url: expected an http:// or https:// URL");
+  EXPECT_EQ(error_of(oauth({{"sasl.oauthbearer.token.endpoint.url", "https://idp/token"}})),
+            "OIDC client credentials need sasl.oauthbearer.client.id and sasl.oauthbearer.client.secret");
+  EXPECT_EQ(error_of(oauth({{"sasl.oauthbearer.token.endpoint.url", "https://idp/token"},
+                            {"sasl.oauthbearer.client.id", "a"}, {"sasl.oauthbearer.client.secret", "b"},
+                            {"enable.sasl.oauthbearer.unsecure.jwt", "true"}})),
+            "enable.sasl.oauthbearer.unsecure.jwt=true and sasl.oauthbearer.method=oidc are both set: give one");
+  EXPECT_THAT(error_of(oauth({{"enable.sasl.oauthbearer.unsecure.jwt", "true"}, {"sasl.oauthbearer.config", "scope=x"}})),
+              testing::HasSubstr("principal=NAME is required"));
+  EXPECT_THAT(error_of(oauth({{"enable.sasl.oauthbearer.unsecure.jwt", "true"},
+                              {"sasl.oauthbearer.config", "principal=a lifeSeconds=0"}})),
+              testing::HasSubstr("lifeSeconds must be at least 1"));
+  EXPECT_THAT(error_of(oauth({{"enable.sasl.oauthbearer.unsecure.jwt", "true"},
+                              {"sasl.oauthbearer.config", "principal=a colour=red"}})),
+              testing::HasSubstr("unknown key 'colour'"));
+  EXPECT_THAT(error_of(oauth({{"sasl.oauthbearer.extensions", "auth=x"}})), testing::HasSubstr("'auth' is reserved"));
+  EXPECT_THAT(error_of(oauth({{"sasl.oauthbearer.extensions", "trace-id=1"}})), testing::HasSubstr("letters only"));
+  EXPECT_THAT(error_of(oauth({{"sasl.oauthbearer.method", "magic"}})),
+              testing::HasSubstr("expected one of default, oidc"));
+  EXPECT_THAT(error_of({{"sasl.login.callback.handler.class", "x"}}),
+              testing::HasSubstr("set_oauthbearer_token_refresh_callback"));
+}
+
+TEST(ProducerConfigOauthbearer, NotesSayWhatIsIgnored) {
+  auto r = parse_with({{"sasl.oauthbearer.scope", "kafka"}});
+  ASSERT_TRUE(r) << r.message;
+  EXPECT_THAT(r.notes, testing::Contains("the sasl.oauthbearer.* settings are ignored because sasl.mechanism is not OAUTHBEARER"));
+  r = parse_with(oauth({{"sasl.username", "u"}, {"enable.sasl.oauthbearer.unsecure.jwt", "true"},
+                        {"sasl.oauthbearer.config", "principal=alice"}}));
+  ASSERT_TRUE(r) << r.message;
+  EXPECT_THAT(r.notes, testing::Contains("sasl.username and sasl.password are ignored with sasl.mechanism=OAUTHBEARER"));
+  EXPECT_THAT(r.notes, testing::Contains(testing::HasSubstr("unsigned tokens, for development brokers only")));
 }
 
 TEST(ProducerConfigErrors, CodeIsInvalidConfigInTheKafkioCategory) {

@@ -216,7 +216,7 @@ TEST(ProducerConfig, BadValuesNameKeyValueAndRange) {
        "round_robin, random"},
       {"security.protocol", "TLS",
        "invalid value 'TLS' for security.protocol: expected one of PLAINTEXT, SASL_PLAINTEXT, SSL, SASL_SSL"},
-      {"sasl.mechanism", "GSSAPI", "invalid value 'GSSAPI' for sasl.mechanism: expected one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"},
+      {"sasl.mechanism", "GSSAPI", "invalid value 'GSSAPI' for sasl.mechanism: expected one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER"},
       {"enable.idempotence", "yes", "invalid value 'yes' for enable.idempotence: expected true or false"},
       {"compression.gzip.level", "10", "invalid value '10' for compression.gzip.level: expected an integer in [1, 9] or -1"},
       {"compression.gzip.level", "0", "invalid value '0' for compression.gzip.level: expected an integer in [1, 9] or -1"},

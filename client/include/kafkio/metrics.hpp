@@ -17,6 +17,7 @@ struct broker_metrics {
   std::size_t requests_in_flight = 0;
   std::chrono::microseconds last_round_trip{0};
   std::chrono::microseconds average_round_trip{0};  // exponentially weighted (alpha 1/8), like TCP's SRTT
+  std::uint64_t reauthentications = 0;  // KIP-368: SASL re-authentications on this connection's link
 };
 
 struct producer_metrics {
@@ -30,6 +31,7 @@ struct producer_metrics {
   std::uint64_t retries = 0;           // batch retries
   std::uint64_t metadata_requests = 0;
   std::uint64_t rebootstraps = 0;      // bootstrap.servers tried again (metadata.recovery.strategy=rebootstrap)
+  std::uint64_t oauthbearer_tokens = 0;  // OAUTHBEARER tokens taken (the first and each refresh)
   std::uint64_t producer_id_resets = 0;
   // With transactional.id, once the producer id is known: 1 = the KIP-98 protocol (AddPartitionsToTxn, EndTxn < 5),
   // 2 = transactions v2 (KIP-890: the broker advertises transaction.version 2). 0 otherwise.

@@ -17,6 +17,7 @@
 #include <kafkio/cluster_metadata.hpp>
 #include <kafkio/detail/producer_driver.hpp>
 #include <kafkio/metrics.hpp>
+#include <kafkio/oauthbearer_token.hpp>
 #include <kafkio/producer_config.hpp>
 #include <kafkio/record.hpp>
 #include <kafkio/transaction.hpp>
@@ -129,6 +130,20 @@ class producer {
   void set_statistics_callback(std::function<void(const producer_metrics&)> f) {
     driver_->set_statistics_callback(std::move(f));
   }
+  // sasl.mechanism=OAUTHBEARER with the application's own tokens: `f` runs on the executor, outside the producer's
+  // own work, whenever a token is needed (before the first connection, and at 80 % of the current token's
+  // lifetime), with sasl.oauthbearer.config. Answer then or later (asynchronously, on the executor) with
+  // set_oauthbearer_token or set_oauthbearer_token_failure; connections wait for the answer. Set it before the first
+  // record or async_connect. It takes the place of OIDC (sasl.oauthbearer.method=oidc) and of the unsecured JWT.
+  void set_oauthbearer_token_refresh_callback(oauthbearer_refresh_function f) {
+    driver_->set_oauthbearer_token_refresh_callback(std::move(f));
+  }
+  // The token to use from now on (also unasked, e.g. one fetched ahead). Returns "" or why it is refused (empty,
+  // expired, characters a bearer token cannot hold, a bad extension); a refused token counts as a failure.
+  std::string set_oauthbearer_token(oauthbearer_token token) { return driver_->set_oauthbearer_token(std::move(token)); }
+  // The token source failed: records waiting for a connection fail with authentication_failed (unless the current
+  // token is still valid); the callback is asked again after reconnect.backoff.ms. `why` goes to the log.
+  void set_oauthbearer_token_failure(std::string_view why) { driver_->set_oauthbearer_token_failure(why); }
   // Overrides the built-in partitioner for records without an explicit partition.
   void set_partitioner(partitioner_function f) { driver_->set_partitioner(std::move(f)); }
   const producer_config& config() const noexcept { return driver_->config(); }

@@ -44,7 +44,12 @@ enum class partitioner_type : std::uint8_t {
 };
 
 enum class security_protocol_type : std::uint8_t { plaintext, sasl_plaintext, ssl, sasl_ssl };
-enum class sasl_mechanism_type : std::uint8_t { plain, scram_sha_256, scram_sha_512 };
+enum class sasl_mechanism_type : std::uint8_t { plain, scram_sha_256, scram_sha_512, oauthbearer };
+// sasl.oauthbearer.method (librdkafka's name): where OAUTHBEARER tokens come from.
+enum class oauthbearer_method : std::uint8_t {
+  application,  // "default": the application's token callback, or the unsecured JWT (docs/producer.md, "OAUTHBEARER")
+  oidc,         // OIDC client credentials from sasl.oauthbearer.token.endpoint.url (KIP-768)
+};
 // metadata.recovery.strategy (KIP-899): what to do when no broker known from metadata can be reached.
 enum class metadata_recovery_strategy : std::uint8_t {
   none,         // keep trying the known brokers
@@ -57,6 +62,7 @@ std::string_view to_string(compression_type v) noexcept;
 std::string_view to_string(partitioner_type v) noexcept;
 std::string_view to_string(security_protocol_type v) noexcept;
 std::string_view to_string(sasl_mechanism_type v) noexcept;
+std::string_view to_string(oauthbearer_method v) noexcept;
 std::string_view to_string(metadata_recovery_strategy v) noexcept;
 
 // One bootstrap.servers entry: "host:port" or "[ipv6]:port". Host is returned without brackets.
@@ -141,6 +147,20 @@ struct producer_config {
   sasl_mechanism_type sasl_mechanism = sasl_mechanism_type::plain;
   std::string sasl_username;
   std::string sasl_password;
+  // OAUTHBEARER (KIP-255, KIP-768; docs/producer.md, "OAUTHBEARER"). The token comes from one of: the application's
+  // callback (producer::set_oauthbearer_token_refresh_callback), the unsecured JWT of Kafka's test mode
+  // (enable.sasl.oauthbearer.unsecure.jwt with sasl.oauthbearer.config), or OIDC client credentials.
+  // sasl.oauthbearer.method: oidc when sasl.oauthbearer.token.endpoint.url is set (as in the Java client).
+  oauthbearer_method sasl_oauthbearer_method = oauthbearer_method::application;
+  bool sasl_oauthbearer_unsecure_jwt = false;  // enable.sasl.oauthbearer.unsecure.jwt (librdkafka's)
+  // sasl.oauthbearer.config (librdkafka's): "principal=alice scope=a,b lifeSeconds=3600 extension_k=v" for the
+  // unsecured JWT; handed to the application's callback as it is.
+  std::string sasl_oauthbearer_config;
+  std::string sasl_oauthbearer_token_endpoint_url;  // sasl.oauthbearer.token.endpoint.url: http(s)://...
+  std::string sasl_oauthbearer_client_id;           // sasl.oauthbearer.client.id (Java 4.1:
+  std::string sasl_oauthbearer_client_secret;       //   sasl.oauthbearer.client.credentials.client.id/.secret)
+  std::string sasl_oauthbearer_scope;               // sasl.oauthbearer.scope: asked of the token endpoint
+  std::string sasl_oauthbearer_extensions;          // sasl.oauthbearer.extensions: "k=v,k=v", sent to the broker
   // TLS, for security.protocol SSL and SASL_SSL (docs/producer.md, "Security"). PEM only; the files are read once,
   // when the producer is constructed. Kafka's Java names, with librdkafka's accepted as aliases (in parentheses).
   std::string ssl_truststore_location;      // ssl.truststore.location (ssl.ca.location); none: the system's CAs
@@ -166,6 +186,7 @@ struct producer_config {
     return security_protocol == security_protocol_type::sasl_plaintext ||
            security_protocol == security_protocol_type::sasl_ssl;
   }
+  bool uses_oauthbearer() const noexcept { return uses_sasl() && sasl_mechanism == sasl_mechanism_type::oauthbearer; }
 
   // Builds a config from Kafka property names, then validates it like validate(). Unknown keys, malformed or
   // out-of-range values and conflicting settings fail with client_errc::invalid_config and a message naming the

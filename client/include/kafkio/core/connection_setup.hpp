@@ -5,10 +5,13 @@
 //      └─ SASL_*: SaslHandshake v1 (mechanism) ──► SaslAuthenticate, as many rounds as the mechanism needs
 //   ──► ready
 //
+// Re-authentication (KIP-368) runs the SASL part again on an established connection: start_reauthentication.
+//
 // The owner sends each request this machine writes, feeds back the response frame, and stops at `ready` or
 // `failed`. Correlation ids come from the owner (one counter per producer).
 #pragma once
 
+#include <kafkio/core/bearer_token.hpp>
 #include <kafkio/core/sasl.hpp>
 #include <kafkio/producer_config.hpp>
 #include <kafkio/protocol/request.hpp>
@@ -33,13 +36,23 @@ class connection_setup {
     bool authentication = false;  // failed while authenticating: waiting records should fail too
   };
 
-  // `scram_keys` (may be null): the producer's derived SCRAM keys, shared by its connections.
-  connection_setup(const producer_config& cfg, std::string address, scram_key_cache* scram_keys = nullptr)
-      : cfg_(cfg), address_(std::move(address)), scram_keys_(scram_keys) {}
+  // `scram_keys` (may be null): the producer's derived SCRAM keys, shared by its connections. `oauth_token` (may be
+  // null): the producer's OAUTHBEARER token, read when SaslAuthenticate is written.
+  connection_setup(const producer_config& cfg, std::string address, scram_key_cache* scram_keys = nullptr,
+                   const std::optional<bearer_token>* oauth_token = nullptr)
+      : cfg_(cfg), address_(std::move(address)), scram_keys_(scram_keys), oauth_token_(oauth_token) {}
 
   // The first request (ApiVersions at the highest version kafkio speaks; brokers without it answer in v0).
   step start(protocol::byte_buffer& frame, std::int32_t correlation_id) {
     return send_api_versions(frame, correlation_id, 4);
+  }
+
+  // KIP-368: authenticates again on a connection that was set up with `versions` (SaslHandshake, SaslAuthenticate).
+  // Its owner sends nothing else on the connection until this is ready or failed.
+  step start_reauthentication(const protocol::negotiated_versions& versions, protocol::byte_buffer& frame,
+                              std::int32_t correlation_id) {
+    versions_ = versions;
+    return start_sasl(frame, correlation_id);
   }
 
   // The response to the request of the previous step. May write the next request into `frame`.
@@ -54,6 +67,8 @@ class connection_setup {
   }
 
   const protocol::negotiated_versions& versions() const noexcept { return versions_; }
+  // What the broker's SaslAuthenticate (v1+) gave as the session's lifetime; 0: none (no re-authentication).
+  std::chrono::milliseconds session_lifetime() const noexcept { return session_lifetime_; }
 
  private:
   enum class state : std::uint8_t { api_versions, sasl_handshake, sasl_authenticate, done };
@@ -118,7 +133,12 @@ class connection_setup {
     auto handshake_version = versions_.version(protocol::api_key::sasl_handshake);
     if (!handshake_version || *handshake_version < 1 || !versions_.supports(protocol::api_key::sasl_authenticate))
       return fail_authentication("the broker does not offer SaslHandshake v1 / SaslAuthenticate");
-    sasl_.emplace(cfg_.sasl_mechanism, cfg_.sasl_username, cfg_.sasl_password, scram_keys_);
+    if (cfg_.sasl_mechanism == sasl_mechanism_type::oauthbearer) {
+      if (!oauth_token_ || !*oauth_token_) return fail_authentication("no OAUTHBEARER token");
+      sasl_.emplace(sasl_client::oauthbearer((*oauth_token_)->value, (*oauth_token_)->extensions));
+    } else {
+      sasl_.emplace(cfg_.sasl_mechanism, cfg_.sasl_username, cfg_.sasl_password, scram_keys_);
+    }
     protocol::sasl_handshake_request req;
     req.mechanism = std::string(sasl_->mechanism_name());
     state_ = state::sasl_handshake;
@@ -156,7 +176,9 @@ class connection_setup {
     if (auto dec = protocol::decode_response_body(response, sent_version_, r))
       return fail(dec, "undecodable SaslAuthenticate response from " + address_ + ": " + dec.message());
     if (r.error_code)
-      return fail_authentication(kafka_error(r.error_code).message() + (r.error_message ? ": " + *r.error_message : ""));
+      return fail_authentication(kafka_error(r.error_code).message() + (r.error_message ? ": " + *r.error_message : "") +
+                                 (sasl_->server_error().empty() ? "" : " (" + sasl_->server_error() + ")"));
+    session_lifetime_ = std::chrono::milliseconds(std::max<std::int64_t>(r.session_lifetime_ms, 0));
     auto next = sasl_->next(std::string_view(reinterpret_cast<const char*>(r.auth_bytes.data()), r.auth_bytes.size()));
     if (next) return send_sasl_token(frame, correlation_id, *next);
     if (!sasl_->done()) return fail_authentication(sasl_->error_text());
@@ -166,6 +188,8 @@ class connection_setup {
   const producer_config& cfg_;
   std::string address_;
   scram_key_cache* scram_keys_;
+  const std::optional<bearer_token>* oauth_token_;
+  std::chrono::milliseconds session_lifetime_{0};
   state state_ = state::api_versions;
   std::int16_t sent_version_ = 0;
   protocol::negotiated_versions versions_;

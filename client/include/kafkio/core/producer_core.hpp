@@ -19,6 +19,7 @@
 //                        retries, sequence numbers, delivery timeouts
 //   impl/links.hpp       broker connections (connection_setup.hpp: ApiVersions, SASL), metadata refresh,
 //                        the idempotent producer id
+//   impl/authentication.hpp  the OAUTHBEARER token (bearer_token.hpp) and KIP-368 re-authentication
 //   impl/transactions.hpp the transactional operations; transaction_manager.hpp decides, this carries its requests
 //   request_pipeline.hpp one connection's requests: outbox, correlation order, deadlines
 #pragma once
@@ -27,6 +28,7 @@
 #include <kafkio/cluster_metadata.hpp>
 #include <kafkio/core/connection_setup.hpp>
 #include <kafkio/core/metadata_cache.hpp>
+#include <kafkio/core/bearer_token.hpp>
 #include <kafkio/core/produce_error.hpp>
 #include <kafkio/core/producer_batch.hpp>
 #include <kafkio/core/request_pipeline.hpp>
@@ -137,6 +139,14 @@ class producer_core {
   void on_disconnected(connection_id c, std::error_code ec, std::string_view why = {}, bool final = false);
   void on_timer();
   void run();  // the pass the core asked for with wants_run()
+  // sasl.mechanism=OAUTHBEARER with a token source outside the core (the application's callback, OIDC): the answer
+  // to take_oauthbearer_token_request(). A token lives `lifetime` from now; `extensions` join
+  // sasl.oauthbearer.extensions (the token's win). Returns "" or why the token cannot be used (then it counts as a
+  // failure). A failure fails the records waiting for a connection, as wrong credentials do, unless the current
+  // token is still valid; the token is asked for again after the reconnect backoff.
+  std::string set_oauthbearer_token(std::string value, milliseconds lifetime, std::string principal = {},
+                                    detail::sasl_extensions extensions = {});
+  void set_oauthbearer_token_failure(std::string_view why);
 
   // ---- outputs ---------------------------------------------------------------------------------------------------
   bool wants_run() const noexcept { return run_wanted_; }
@@ -148,6 +158,9 @@ class producer_core {
     return true;
   }
   bool has_io_requests() const noexcept { return !io_requests_.empty(); }
+  // True once per token the core wants (none valid, or the current one is at 80 % of its lifetime): ask the token
+  // source, and answer with set_oauthbearer_token or set_oauthbearer_token_failure.
+  bool take_oauthbearer_token_request() noexcept { return std::exchange(oauth_request_out_, false); }
   ring_queue<completion>& completions() noexcept { return completions_; }
   // The connection's requests, for its driver (nullptr once the core gave up on it).
   request_pipeline* pipeline(connection_id c);
@@ -189,7 +202,9 @@ class producer_core {
   struct link {
     std::int32_t node_id = -1;  // < 0: a bootstrap address
     std::string host, port;
-    enum class state : std::uint8_t { down, connecting, setting_up, ready } st = state::down;
+    // reauthenticating (KIP-368): established, taking no new requests; once those in flight are answered, SASL runs
+    // again on the connection, and it is ready again.
+    enum class state : std::uint8_t { down, connecting, setting_up, ready, reauthenticating } st = state::down;
     connection_id conn = 0;                    // current connection attempt (valid unless down)
     std::unique_ptr<request_pipeline> pipe;    // its requests (set while not down)
     std::unique_ptr<connection_setup> setup;   // while setting_up
@@ -202,6 +217,7 @@ class producer_core {
     time_point reconnect_at{};
     time_point throttled_until{};
     time_point last_active{};  // the last request sent or response received (connections.max.idle.ms)
+    time_point reauthenticate_at = time_point::max();  // KIP-368: before the broker's session lifetime ends
     broker_metrics stats;
     std::string address() const { return host + ":" + port; }
   };
@@ -264,6 +280,14 @@ class producer_core {
   void expire_connect_waiters(time_point now);
   void complete_connect_waiters(std::error_code ec);
   void maybe_init_producer_id(time_point now);
+
+  // authentication (impl/authentication.hpp)
+  bool oauthbearer_token_usable(time_point now) const noexcept {
+    return oauth_token_ && now < oauth_token_->expires;
+  }
+  void want_oauthbearer_token(time_point now);
+  void maintain_authentication(time_point now);
+  void start_reauthentication(link& l);
   void serve_metadata_fetches(time_point now);
   void send_metadata_fetch(link& l, metadata_fetch& f);
   void complete_metadata_fetches(std::error_code ec);
@@ -385,6 +409,12 @@ class producer_core {
 
   std::unique_ptr<transaction_manager> txn_;  // with transactional.id
   scram_key_cache scram_keys_;  // SCRAM's derived keys, for every connection of this producer (scram_key_cache.hpp)
+  // OAUTHBEARER (impl/authentication.hpp): the token every connection uses, when to ask for the next one.
+  std::optional<bearer_token> oauth_token_;
+  time_point oauth_refresh_at_{}, oauth_retry_at_{};
+  bool oauth_requested_ = false;    // asked for, not answered yet
+  bool oauth_request_out_ = false;  // asked for, not taken by the driver yet
+  int oauth_failures_ = 0;
 
   // memory and completion accounting
   std::size_t buffered_bytes_ = 0;
@@ -402,6 +432,7 @@ class producer_core {
 }  // namespace kafkio::core
 
 #include <kafkio/core/impl/accumulate.hpp>
+#include <kafkio/core/impl/authentication.hpp>
 #include <kafkio/core/impl/links.hpp>
 #include <kafkio/core/impl/send.hpp>
 #include <kafkio/core/impl/transactions.hpp>

@@ -61,6 +61,20 @@ class asio_driver final : public producer_driver,
     statistics_timer_.cancel();
     if (statistics_ && core_.config().statistics_interval.count() > 0) arm_statistics(clock::now());
   }
+  void set_oauthbearer_token_refresh_callback(oauthbearer_refresh_function f) override {
+    oauth_refresh_ = std::move(f);
+  }
+  std::string set_oauthbearer_token(oauthbearer_token t) override {
+    const auto lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(t.expiry - std::chrono::system_clock::now());
+    detail::sasl_extensions extensions(t.extensions.begin(), t.extensions.end());
+    auto why = core_.set_oauthbearer_token(std::move(t.value), lifetime, std::move(t.principal), std::move(extensions));
+    pump();
+    return why;
+  }
+  void set_oauthbearer_token_failure(std::string_view why) override {
+    core_.set_oauthbearer_token_failure(why);
+    pump();
+  }
   producer_metrics metrics() const override { return core_.metrics(); }
   bool has_metadata() const noexcept override { return core_.has_metadata(); }
   handler_pool* handler_storage() const noexcept override { return pool_.get(); }
@@ -123,6 +137,7 @@ class asio_driver final : public producer_driver,
     core_.abort();
     pump();
     timer_.cancel();
+    oauth_refresh_ = nullptr;
     statistics_ = nullptr;
     ++statistics_generation_;
     statistics_timer_.cancel();
@@ -151,6 +166,7 @@ class asio_driver final : public producer_driver,
   void pump() {
     core::io_request r;
     while (core_.take_io_request(r)) carry_out(r);
+    if (core_.take_oauthbearer_token_request()) request_oauthbearer_token();
     if (core_.wants_run() && !run_posted_) {
       run_posted_ = true;
       post_pooled(ex_, pool_, [self = shared_from_this()] {
@@ -229,6 +245,29 @@ class asio_driver final : public producer_driver,
     });
   }
 
+  // The core wants an OAUTHBEARER token (it makes the unsecured JWT itself). The answer always comes from a posted
+  // handler or a completion, never inside this pump.
+  void request_oauthbearer_token() {
+    post_pooled(ex_, pool_, [self = shared_from_this()] {
+      if (self->core_.is_finished()) return;
+      if (auto callback = self->oauth_refresh_) {  // a copy: it may replace itself or destroy the producer
+        callback(self->core_.config().sasl_oauthbearer_config);
+        return;
+      }
+      if (self->core_.config().sasl_oauthbearer_method == oauthbearer_method::oidc) {
+        // The OIDC token client (KIP-768) is not in the driver yet: say so rather than fail obscurely.
+        self->core_.set_oauthbearer_token_failure(
+            "sasl.oauthbearer.method=oidc: kafkio cannot fetch OIDC tokens yet; set "
+            "producer::set_oauthbearer_token_refresh_callback and fetch the token there");
+        return self->pump();
+      }
+      self->core_.set_oauthbearer_token_failure(
+          "no token source: set producer::set_oauthbearer_token_refresh_callback, sasl.oauthbearer.method=oidc with "
+          "sasl.oauthbearer.token.endpoint.url, or enable.sasl.oauthbearer.unsecure.jwt");
+      self->pump();
+    });
+  }
+
   static boost::system::error_code to_boost(std::error_code ec) {
     return ec ? boost::system::error_code(ec) : boost::system::error_code{};
   }
@@ -291,6 +330,7 @@ class asio_driver final : public producer_driver,
   asio::steady_timer statistics_timer_;
   statistics_function statistics_;
   std::uint64_t statistics_generation_ = 0;
+  oauthbearer_refresh_function oauth_refresh_;
   bool run_posted_ = false, drain_posted_ = false;
   std::shared_ptr<tls_settings> tls_;  // security.protocol SSL / SASL_SSL; shared with each TLS connection
 };

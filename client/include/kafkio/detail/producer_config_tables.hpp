@@ -210,7 +210,10 @@ inline constexpr spelling<metadata_recovery_strategy> metadata_recovery_spelling
 inline constexpr spelling<sasl_mechanism_type> sasl_mechanism_spellings[] = {
     {"PLAIN", sasl_mechanism_type::plain},
     {"SCRAM-SHA-256", sasl_mechanism_type::scram_sha_256},
-    {"SCRAM-SHA-512", sasl_mechanism_type::scram_sha_512}};
+    {"SCRAM-SHA-512", sasl_mechanism_type::scram_sha_512},
+    {"OAUTHBEARER", sasl_mechanism_type::oauthbearer}};
+inline constexpr spelling<oauthbearer_method> oauthbearer_method_spellings[] = {
+    {"default", oauthbearer_method::application}, {"oidc", oauthbearer_method::oidc}};
 
 template <class E> std::string_view canonical(std::span<const spelling<E>> table, E v) noexcept {
   for (const auto& s : table)
@@ -232,7 +235,7 @@ template <class E> std::string one_of(std::span<const spelling<E>> table) {
   return out;
 }
 
-// ---- string properties (TLS) -----------------------------------------------------------------------------------
+// ---- string properties (TLS, OAUTHBEARER) -----------------------------------------------------------------------------------
 
 struct string_property {
   std::string_view key;
@@ -251,6 +254,12 @@ inline constexpr string_property string_properties[] = {
     {"ssl.endpoint.identification.algorithm", &producer_config::ssl_endpoint_identification_algorithm, false},
     {"ssl.enabled.protocols", &producer_config::ssl_enabled_protocols, false},
     {"ssl.cipher.suites", &producer_config::ssl_cipher_suites, false},
+    {"sasl.oauthbearer.config", &producer_config::sasl_oauthbearer_config, false},
+    {"sasl.oauthbearer.token.endpoint.url", &producer_config::sasl_oauthbearer_token_endpoint_url, false},
+    {"sasl.oauthbearer.client.id", &producer_config::sasl_oauthbearer_client_id, false},
+    {"sasl.oauthbearer.client.secret", &producer_config::sasl_oauthbearer_client_secret, true},
+    {"sasl.oauthbearer.scope", &producer_config::sasl_oauthbearer_scope, false},
+    {"sasl.oauthbearer.extensions", &producer_config::sasl_oauthbearer_extensions, false},
 };
 
 inline const string_property* find_string_property(std::string_view key) {
@@ -270,6 +279,9 @@ inline constexpr property_alias property_aliases[] = {
     {"ssl.certificate.pem", "ssl.keystore.certificate.chain"},
     {"ssl.key.pem", "ssl.keystore.key"},
     {"sasl.mechanisms", "sasl.mechanism"},
+    // Java 4.1's names (KIP-1139) for the client credentials.
+    {"sasl.oauthbearer.client.credentials.client.id", "sasl.oauthbearer.client.id"},
+    {"sasl.oauthbearer.client.credentials.client.secret", "sasl.oauthbearer.client.secret"},
 };
 
 inline std::string_view resolve_alias(std::string_view key) noexcept {
@@ -291,7 +303,8 @@ inline constexpr std::string_view other_keys[] = {
     "partitioner",            "transactional.id",
     "security.protocol",      "sasl.mechanism",        "sasl.username",
     "sasl.password",          "ssl.keystore.location", "ssl.truststore.type",
-    "ssl.keystore.type",      "enable.ssl.certificate.verification", "metadata.recovery.strategy"};
+    "ssl.keystore.type",      "enable.ssl.certificate.verification", "metadata.recovery.strategy",
+    "sasl.oauthbearer.method", "enable.sasl.oauthbearer.unsecure.jwt"};
 
 // Java producer keys kafkio deliberately lacks, so the message can say so instead of "unknown".
 struct unsupported_key {
@@ -302,7 +315,8 @@ inline constexpr unsupported_key unsupported_java_keys[] = {
     {"value.serializer", "records are bytes; serialize before send()"},
     {"partitioner.class", "use 'partitioner' (default, murmur2_random, round_robin, random)"},
     {"interceptor.classes", "there are no interceptors"},
-    {"sasl.jaas.config", "use 'sasl.username' and 'sasl.password'"},
+    {"sasl.jaas.config", "use 'sasl.username' and 'sasl.password' (OAUTHBEARER: the sasl.oauthbearer.* keys)"},
+    {"sasl.login.callback.handler.class", "use producer::set_oauthbearer_token_refresh_callback"},
     {"ssl.truststore.password", "trust stores are PEM, which has no password"},
     {"ssl.keystore.password", "key stores are PEM: an encrypted key takes ssl.key.password"},
     {"compression.snappy.level", "snappy has no levels"},

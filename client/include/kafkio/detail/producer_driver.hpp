@@ -8,6 +8,7 @@
 #include <kafkio/detail/config.hpp>
 #include <kafkio/detail/handler_pool.hpp>
 #include <kafkio/metrics.hpp>
+#include <kafkio/oauthbearer_token.hpp>
 #include <kafkio/partitioner.hpp>
 #include <kafkio/producer_config.hpp>
 #include <kafkio/record.hpp>
@@ -46,6 +47,9 @@ class producer_driver {
   virtual void set_logger(log_function f) = 0;
   virtual void set_partitioner(partitioner_function f) = 0;
   virtual void set_statistics_callback(statistics_function f) = 0;
+  virtual void set_oauthbearer_token_refresh_callback(oauthbearer_refresh_function f) = 0;
+  virtual std::string set_oauthbearer_token(oauthbearer_token token) = 0;
+  virtual void set_oauthbearer_token_failure(std::string_view why) = 0;
   virtual producer_metrics metrics() const = 0;
   virtual bool has_metadata() const noexcept = 0;
   // Storage for send handlers without an allocator of their own (see handler_pool.hpp).

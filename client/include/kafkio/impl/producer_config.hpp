@@ -4,6 +4,7 @@
 // hand-filled structs, because the key is what the documentation (ours and the Java client's) indexes.
 #pragma once
 
+#include <kafkio/detail/oauthbearer_options.hpp>
 #include <kafkio/detail/producer_config_tables.hpp>
 
 namespace kafkio {
@@ -20,6 +21,9 @@ inline std::string_view to_string(security_protocol_type v) noexcept {
 }
 inline std::string_view to_string(sasl_mechanism_type v) noexcept {
   return detail::canonical<sasl_mechanism_type>(detail::sasl_mechanism_spellings, v);
+}
+inline std::string_view to_string(oauthbearer_method v) noexcept {
+  return detail::canonical<oauthbearer_method>(detail::oauthbearer_method_spellings, v);
 }
 inline std::string_view to_string(metadata_recovery_strategy v) noexcept {
   return detail::canonical<metadata_recovery_strategy>(detail::metadata_recovery_spellings, v);
@@ -75,7 +79,8 @@ inline std::string describe_integer(std::int64_t v) { return std::to_string(v); 
 inline std::string check_tls(const producer_config& c, std::vector<std::string>& notes) {
   const producer_config defaults;
   bool any_set = c.ssl_certificate_verification != defaults.ssl_certificate_verification;
-  for (const auto& p : string_properties) any_set |= c.*p.field != defaults.*p.field;
+  for (const auto& p : string_properties)
+    if (p.key.substr(0, 4) == "ssl.") any_set |= c.*p.field != defaults.*p.field;
   if (!c.uses_tls()) {
     if (any_set)
       notes.push_back("the ssl.* settings are ignored because security.protocol=" +
@@ -118,6 +123,47 @@ inline std::string check_tls(const producer_config& c, std::vector<std::string>&
   return {};
 }
 
+// The OAUTHBEARER settings: one token source, an endpoint URL kafkio can fetch, options that parse. Resolves the
+// method to oidc when a token endpoint is given (the Java client has no method key: the URL says it).
+inline std::string check_oauthbearer(producer_config& c, std::vector<std::string>& notes) {
+  const producer_config defaults;
+  const bool any_set = c.sasl_oauthbearer_unsecure_jwt || c.sasl_oauthbearer_method != defaults.sasl_oauthbearer_method ||
+                       !c.sasl_oauthbearer_config.empty() || !c.sasl_oauthbearer_token_endpoint_url.empty() ||
+                       !c.sasl_oauthbearer_client_id.empty() || !c.sasl_oauthbearer_client_secret.empty() ||
+                       !c.sasl_oauthbearer_scope.empty() || !c.sasl_oauthbearer_extensions.empty();
+  if (!c.uses_oauthbearer()) {
+    if (any_set) notes.push_back("the sasl.oauthbearer.* settings are ignored because sasl.mechanism is not OAUTHBEARER");
+    return {};
+  }
+  if (!c.sasl_oauthbearer_token_endpoint_url.empty()) c.sasl_oauthbearer_method = oauthbearer_method::oidc;
+  sasl_extensions extensions;
+  if (auto why = parse_sasl_extensions(c.sasl_oauthbearer_extensions, extensions); !why.empty())
+    return invalid_value("sasl.oauthbearer.extensions", c.sasl_oauthbearer_extensions, "k=v,k=v: " + why);
+  if (c.sasl_oauthbearer_method == oauthbearer_method::oidc) {
+    if (c.sasl_oauthbearer_unsecure_jwt)
+      return "enable.sasl.oauthbearer.unsecure.jwt=true and sasl.oauthbearer.method=oidc are both set: give one";
+    const auto& url = c.sasl_oauthbearer_token_endpoint_url;
+    if (url.empty()) return "sasl.oauthbearer.method=oidc requires sasl.oauthbearer.token.endpoint.url";
+    const auto scheme_end = url.find("://");
+    const auto scheme = url.substr(0, scheme_end == std::string::npos ? 0 : scheme_end);
+    if ((!iequals(scheme, "https") && !iequals(scheme, "http")) || url.size() <= scheme_end + 3)
+      return invalid_value("sasl.oauthbearer.token.endpoint.url", url, "an http:// or https:// URL");
+    if (c.sasl_oauthbearer_client_id.empty() || c.sasl_oauthbearer_client_secret.empty())
+      return "OIDC client credentials need sasl.oauthbearer.client.id and sasl.oauthbearer.client.secret";
+    if (!c.sasl_oauthbearer_config.empty())
+      notes.push_back("sasl.oauthbearer.config is ignored with sasl.oauthbearer.method=oidc");
+  } else if (c.sasl_oauthbearer_unsecure_jwt) {
+    unsecured_jwt_options options;
+    if (auto why = parse_unsecured_jwt_options(c.sasl_oauthbearer_config, options); !why.empty())
+      return invalid_value("sasl.oauthbearer.config", c.sasl_oauthbearer_config,
+                           "'principal=NAME [scope=a,b] [lifeSeconds=N] [extension_K=V]': " + why);
+    notes.push_back("enable.sasl.oauthbearer.unsecure.jwt=true: unsigned tokens, for development brokers only");
+  }
+  if (!c.sasl_username.empty() || !c.sasl_password.empty())
+    notes.push_back("sasl.username and sasl.password are ignored with sasl.mechanism=OAUTHBEARER");
+  return {};
+}
+
 // Range and cross-field checks shared by validate() and parse(). Resolves `c` in place (enable_idempotence,
 // delivery_timeout, gzip level -1) and returns an error message, or "" when `c` is valid.
 inline std::string check_and_resolve(producer_config& c, std::vector<std::string>& notes) {
@@ -157,6 +203,9 @@ inline std::string check_and_resolve(producer_config& c, std::vector<std::string
   if (to_string(c.sasl_mechanism).empty())
     return invalid_value("sasl.mechanism", describe_integer(static_cast<int>(c.sasl_mechanism)),
                          one_of<sasl_mechanism_type>(sasl_mechanism_spellings));
+  if (to_string(c.sasl_oauthbearer_method).empty())
+    return invalid_value("sasl.oauthbearer.method", describe_integer(static_cast<int>(c.sasl_oauthbearer_method)),
+                         one_of<oauthbearer_method>(oauthbearer_method_spellings));
 
   if (c.compression_level) {
     auto range = level_range_for(c.compression);
@@ -214,7 +263,8 @@ inline std::string check_and_resolve(producer_config& c, std::vector<std::string
     c.delivery_timeout = c.effective_delivery_timeout();
   }
 
-  if (c.uses_sasl() && c.sasl_username.empty())
+  if (auto why = check_oauthbearer(c, notes); !why.empty()) return why;
+  if (c.uses_sasl() && !c.uses_oauthbearer() && c.sasl_username.empty())
     return "security.protocol=" + std::string(to_string(c.security_protocol)) + " requires sasl.username";
   if (!c.uses_sasl() && (!c.sasl_username.empty() || !c.sasl_password.empty()))
     notes.push_back("sasl.username and sasl.password are ignored because security.protocol=" +
@@ -329,6 +379,13 @@ inline config_result producer_config::parse(const property_list& properties) {
     } else if (key == "sasl.mechanism") {
       if (!parse_enum<sasl_mechanism_type>(sasl_mechanism_spellings, key, value, c.sasl_mechanism, error))
         return fail(error);
+    } else if (key == "sasl.oauthbearer.method") {
+      if (!parse_enum<oauthbearer_method>(oauthbearer_method_spellings, key, value, c.sasl_oauthbearer_method, error))
+        return fail(error);
+    } else if (key == "enable.sasl.oauthbearer.unsecure.jwt") {
+      if (iequals(value, "true")) c.sasl_oauthbearer_unsecure_jwt = true;
+      else if (iequals(value, "false")) c.sasl_oauthbearer_unsecure_jwt = false;
+      else return fail(invalid_value(key, value, "true or false"));
     } else if (key == "enable.idempotence") {
       if (iequals(value, "true")) c.enable_idempotence = true;
       else if (iequals(value, "false")) c.enable_idempotence = false;
@@ -406,6 +463,8 @@ inline property_list producer_config::to_properties(bool reveal_secrets) const {
   add("sasl.username", sasl_username);
   add("sasl.password", reveal_secrets || sasl_password.empty() ? std::string_view(sasl_password) : "[hidden]");
   add("metadata.recovery.strategy", to_string(metadata_recovery));
+  add("sasl.oauthbearer.method", to_string(sasl_oauthbearer_method));
+  add("enable.sasl.oauthbearer.unsecure.jwt", sasl_oauthbearer_unsecure_jwt ? "true" : "false");
   for (const auto& p : detail::string_properties) {
     const std::string& v = this->*p.field;
     add(p.key, !p.secret || reveal_secrets || v.empty() ? std::string_view(v) : "[hidden]");

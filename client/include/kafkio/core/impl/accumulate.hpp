@@ -395,7 +395,7 @@ inline producer_metrics producer_core::metrics() const {
     auto b = l.stats;
     b.node_id = id;
     b.address = l.address();
-    b.connected = l.st == link::state::ready;
+    b.connected = l.st == link::state::ready || l.st == link::state::reauthenticating;
     b.requests_in_flight = l.pipe ? l.pipe->awaiting_response() : 0;
     m.requests_in_flight += b.requests_in_flight;
     m.brokers.push_back(std::move(b));

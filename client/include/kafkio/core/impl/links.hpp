@@ -46,6 +46,10 @@ inline producer_core::link* producer_core::any_ready_link() {
 inline void producer_core::ensure_connected(link& l, time_point now) {
   if (l.st != link::state::down || finished() || l.host.empty()) return;
   if (now < l.reconnect_at) return schedule(l.reconnect_at);
+  if (cfg_.uses_oauthbearer() && !oauthbearer_token_usable(now)) {
+    want_oauthbearer_token(now);  // the token may come at once (the unsecured JWT), else later with a wake()
+    if (!oauthbearer_token_usable(now)) return;
+  }
   l.st = link::state::connecting;
   l.conn = ++last_connection_;
   connections_[l.conn] = l.node_id;
@@ -62,7 +66,7 @@ inline void producer_core::on_connected(connection_id c, std::error_code ec, std
   if (ec) return on_connection_failed(*l, ec, why, final);
   l->socket_open = true;
   l->st = link::state::setting_up;
-  l->setup = std::make_unique<connection_setup>(cfg_, l->address(), &scram_keys_);
+  l->setup = std::make_unique<connection_setup>(cfg_, l->address(), &scram_keys_, &oauth_token_);
   protocol::byte_buffer frame;
   auto corr = next_correlation_id();
   auto step = l->setup->start(frame, corr);
@@ -76,10 +80,25 @@ inline void producer_core::advance_setup(link& l, const connection_setup::step& 
       send_request(l, std::move(frame), corr, true,
                    [this](link& l, std::error_code ec, protocol::bytes_view f) { on_setup_response(l, ec, f); });
       return;
-    case connection_setup::step::kind::ready:
+    case connection_setup::step::kind::ready: {
       l.versions = l.setup->versions();
+      const auto lifetime = l.setup->session_lifetime();
+      const bool again = l.st == link::state::reauthenticating;
       l.setup.reset();
-      return on_link_ready(l);
+      // KIP-368: the broker closes a connection whose session outlived its lifetime; re-authenticate at 85-95 % of
+      // it (the Java client's window, randomised so that a producer's connections do not all pause at once).
+      l.reauthenticate_at = time_point::max();
+      if (lifetime.count() > 0) {
+        const auto share = 85 + static_cast<int>(rng_() % 11);
+        l.reauthenticate_at = clock_.now() + lifetime * share / 100;
+        schedule(l.reauthenticate_at);
+      }
+      if (!again) return on_link_ready(l);
+      ++l.stats.reauthentications;
+      l.st = link::state::ready;
+      log(log_level::debug, "re-authenticated with " + l.address());
+      return wake();
+    }
     case connection_setup::step::kind::failed:
       log(s.authentication ? log_level::error : log_level::warning, s.why);
       on_link_down(l, s.error, s.why);
@@ -160,6 +179,7 @@ inline void producer_core::on_bytes(connection_id c, protocol::bytes_view data) 
   auto* l = link_of(c);
   if (!l || !l->pipe) return;
   if (auto ec = l->pipe->on_bytes(data); ec && l->conn == c) on_link_down(*l, ec);
+  else if (l->st == link::state::reauthenticating && !l->setup) wake();  // drained: re-authenticate (run)
 }
 
 inline void producer_core::on_written(connection_id c, std::vector<protocol::byte_buffer>& frames) {
@@ -186,6 +206,7 @@ inline void producer_core::close_link(link& l, std::error_code reason) {
   l.stats.connected = false;
   l.setup.reset();
   l.produce_in_flight = 0;
+  l.reauthenticate_at = time_point::max();
   if (l.conn) {
     connections_.erase(l.conn);
     io_requests_.push_back({io_request::kind::close, l.conn});

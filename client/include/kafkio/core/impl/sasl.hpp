@@ -25,6 +25,10 @@ inline std::string sasl_client::first_message() {
     state_ = state::sent_final;
     return std::string("\0", 1) + user_ + std::string("\0", 1) + password_;  // authzid empty
   }
+  if (mechanism_ == sasl_mechanism_type::oauthbearer) {
+    state_ = state::sent_final;
+    return password_;  // the initial client response, made by oauthbearer()
+  }
   if (client_nonce_.empty()) {
     std::array<unsigned char, 24> random{};
     RAND_bytes(random.data(), static_cast<int>(random.size()));
@@ -94,6 +98,17 @@ inline std::optional<std::string> sasl_client::next(std::string_view server) {
         state_ = state::done;
         return std::nullopt;
       }
+      if (mechanism_ == sasl_mechanism_type::oauthbearer) {
+        if (server.empty()) {
+          state_ = state::done;
+          return std::nullopt;
+        }
+        // RFC 7628 §3.2.2: a refused token comes back as a JSON error; the client answers %x01 and the server then
+        // fails the exchange (Kafka puts its reason in SaslAuthenticate's error_message). Kept for the message.
+        oauth_error_ = std::string(server.substr(0, 512));
+        state_ = state::sent_error_ack;
+        return std::string("\x01");
+      }
       if (auto e = attribute('e')) return fail("server refused: " + std::string(*e));
       auto verifier = attribute('v');
       auto decoded = verifier ? base64_decode(*verifier) : std::nullopt;
@@ -101,6 +116,7 @@ inline std::optional<std::string> sasl_client::next(std::string_view server) {
       state_ = state::done;
       return std::nullopt;
     }
+    case state::sent_error_ack: return fail("the broker refused the token: " + oauth_error_);
     default: return fail("unexpected SASL message");
   }
 }

@@ -46,6 +46,7 @@ inline void producer_core::run() {
   serve_metadata_fetches(now);
   maybe_init_producer_id(now);
   close_idle_links(now);
+  maintain_authentication(now);
   if (txn_)
     if (auto ec = txn_->unsent_error()) fail_unsent(*ec);  // aborting, or the transaction failed
   serve_transaction(now);
