@@ -36,8 +36,10 @@ assert last["txmsgs"] == count and last["msg_cnt"] == 0, (last["txmsgs"], last["
 assert last["kafkio"]["records_failed"] == 0
 assert any(b["state"] == "UP" for s in stats for b in s["brokers"].values() if b["nodeid"] >= 0)
 assert all(b["state"] == "DOWN" for b in last["brokers"].values()), "connections left open after close"
+# The timer keeps a grid of 100 ms: a late line is followed by an early one (CI: 109.9 ms then 86.0 ms), so the mean
+# gap is the cadence and no gap is much shorter than the interval.
 gaps = [b["ts"] - a["ts"] for a, b in zip(stats, stats[1:])]
-assert min(gaps) >= 90_000, gaps
+assert min(gaps) >= 50_000 and sum(gaps) / len(gaps) >= 90_000, gaps
 print(f"{len(stats)} statistics lines, last: txmsgs {last['txmsgs']}, tx {last['tx']}, gaps {min(gaps)}-{max(gaps)} us")
 PY
 grep -q "$count delivered, 0 failed" "$work/stderr" || fail "no summary line: $(tail -3 "$work/stderr")"
