@@ -59,7 +59,7 @@ class Producer(_native.NativeProducer):
         s = translate(config, kwargs)
         handler = _log_handler(s.logger, s.error_cb) if (s.logger is not None or s.error_cb is not None) else None
         super().__init__(s.properties, s.max_messages, s.max_bytes, _PARTITIONERS[s.partitioner][1], s.on_delivery,
-                         s.only_errors, handler, s.stats_cb)
+                         s.only_errors, handler, s.stats_cb, s.oauth_cb)
         self._waiters = Waiters(weakref.proxy(self), s.wait_mode)  # a proxy: no reference cycle
         self._flushing = 0  # flush() calls waiting now
         log = s.logger or logging.getLogger("kafkio")

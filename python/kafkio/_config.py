@@ -37,6 +37,10 @@ _JAVA = {
     "metadata.recovery.strategy", "metadata.recovery.rebootstrap.trigger.ms",  # KIP-899 / KIP-1102
     "connections.max.idle.ms",
     "statistics.interval.ms",  # with stats_cb: librdkafka's statistics JSON, served by poll()/flush()
+    # SASL/OAUTHBEARER (librdkafka's names are Java's): a token from oauth_cb, the unsecured JWT, or OIDC
+    "sasl.oauthbearer.method", "enable.sasl.oauthbearer.unsecure.jwt", "sasl.oauthbearer.config",
+    "sasl.oauthbearer.token.endpoint.url", "sasl.oauthbearer.client.id", "sasl.oauthbearer.client.secret",
+    "sasl.oauthbearer.scope", "sasl.oauthbearer.extensions",
 }
 
 # Accepted and ignored: tuning knobs of librdkafka's internals with no kafkio counterpart (the behaviour they tune
@@ -61,7 +65,6 @@ _IGNORED = {
 # Set to something confluent-kafka accepts but kafkio cannot do: a clear error rather than a surprise later.
 _UNSUPPORTED = {
     "throttle_cb": "kafkio has no throttle callback",
-    "oauth_cb": "not supported yet (the C++ producer has set_oauthbearer_token_refresh_callback; from Python, enable.sasl.oauthbearer.unsecure.jwt works)",
     "partitioner_cb": "use 'partitioner' (consistent_random, consistent, murmur2, murmur2_random, random, ...)",
     "delivery.report.cb": "use 'on_delivery'",
 }
@@ -94,6 +97,7 @@ class Settings:
         self.only_errors = False
         self.error_cb = None
         self.stats_cb = None
+        self.oauth_cb = None
         self.logger = None
         self.wait_mode = "auto"
         self.ignored = []  # (key, why)
@@ -142,6 +146,10 @@ def translate(conf, kwargs):
             if value is not None and not callable(value):
                 raise TypeError("stats_cb must be callable")
             s.stats_cb = value
+        elif key == "oauth_cb":
+            if value is not None and not callable(value):
+                raise TypeError("oauth_cb must be callable")
+            s.oauth_cb = value
         elif key == "logger":
             s.logger = value
         elif key == "delivery.report.only.error":

@@ -44,7 +44,13 @@ class AIOProducer:
 
     def _serve_some(self):
         operations = self._producer._operations_completed()
-        served = self._producer._serve(WAKE_PER_ITERATION)
+        try:
+            served = self._producer._serve(WAKE_PER_ITERATION)
+        except BaseException:
+            # A callback raised (delivery, stats_cb, oauth_cb): the loop's exception handler gets it; the reports
+            # behind it are served next iteration.
+            self._loop.call_soon(self._serve_some)
+            raise
         progressed = served or self._producer._operations_completed() != operations  # a transactional operation
         if progressed and self._waiting:
             self._to_wake.extend(self._waiting)

@@ -55,7 +55,7 @@ void write_one(int fd) noexcept {
 }  // namespace
 
 io_thread_producer::io_thread_producer(const producer_config& config, partition_rule partitioner, bool collect_logs,
-                                       std::optional<statistics_limits> statistics)
+                                       std::optional<statistics_limits> statistics, bool token_requests)
     : work_(io_.get_executor()) {
   producer_.emplace(io_.get_executor(), config);  // validates; throws std::system_error(invalid_config)
   if (partitioner) producer_->set_partitioner(std::move(partitioner));
@@ -63,6 +63,14 @@ io_thread_producer::io_thread_producer(const producer_config& config, partition_
   if (statistics) {
     statistics_limits_ = *statistics;
     producer_->set_statistics_callback([this](const producer_metrics& m) { publish_statistics(m); });
+  }
+  if (token_requests) {
+    // At most one request is outstanding at a time (the core asks again only after an answer), so this is bounded.
+    producer_->set_oauthbearer_token_refresh_callback([this](std::string_view config) {
+      report_entry e{};
+      e.is_token_request = true;
+      publish_text(e, config);
+    });
   }
   event_fd_ = make_eventfd();
   io_event_fd_ = make_eventfd();
@@ -138,6 +146,20 @@ void io_thread_producer::submit_transaction(transaction_op op, std::uint32_t id,
   std::memcpy(submitted_.reserve(sizeof head), &head, sizeof head);
   submitted_.commit(sizeof head);
   wake_io();
+}
+
+void io_thread_producer::set_oauthbearer_token(oauthbearer_token token) {
+  boost::asio::post(io_, [this, token = std::move(token)]() mutable {
+    if (!producer_) return;
+    // A token it cannot use counts as a failure there: logged with the reason, the waiting records failed.
+    producer_->set_oauthbearer_token(std::move(token));
+  });
+}
+
+void io_thread_producer::set_oauthbearer_token_failure(std::string why) {
+  boost::asio::post(io_, [this, why = std::move(why)] {
+    if (producer_) producer_->set_oauthbearer_token_failure(why);
+  });
 }
 
 void io_thread_producer::request_flush() {
@@ -279,18 +301,20 @@ void io_thread_producer::publish_statistics(const producer_metrics& m) {
                                                .msg_size_max = statistics_limits_.max_bytes});
   report_entry e{};
   e.is_statistics = true;
+  statistics_waiting_.fetch_add(1, std::memory_order_release);
+  publish_text(e, text);
+}
+
+void io_thread_producer::publish_text(report_entry e, std::string_view text) {
   e.text_size = static_cast<std::uint32_t>(text.size());
   char* out = static_cast<char*>(reports_.reserve(sizeof e + e.text_size));
   std::memcpy(out, &e, sizeof e);
   std::memcpy(out + sizeof e, text.data(), text.size());
   reports_.commit(sizeof e + e.text_size);
-  statistics_waiting_.fetch_add(1, std::memory_order_release);
   publish_report();
 }
 
-void io_thread_producer::take(std::vector<delivery_report>& reports,
-                              std::vector<std::pair<log_level, std::string>>& logs,
-                              std::vector<delivery_report>& operations, std::vector<std::string>& statistics) {
+void io_thread_producer::take(std::vector<delivery_report>& reports, taken_reports& other) {
   if (!pending_.load(std::memory_order_acquire)) return;
   // The eventfd first, the flag second, then read. A publisher whose exchange comes after ours finds the flag
   // clear and writes the eventfd again (after our read of it), so a waiter wakes for its report; one whose
@@ -301,15 +325,18 @@ void io_thread_producer::take(std::vector<delivery_report>& reports,
   reports_.consume([&](const void* entry, std::size_t) {
     report_entry e;
     std::memcpy(&e, entry, sizeof e);
+    const std::string_view text(static_cast<const char*>(entry) + sizeof e, e.text_size);
     if (e.is_statistics) {
-      statistics.emplace_back(static_cast<const char*>(entry) + sizeof e, e.text_size);
+      other.statistics.emplace_back(text);
       ++statistics_count;
+    } else if (e.is_token_request) {
+      other.token_requests.emplace_back(text);
     } else if (e.is_operation) {
-      operations.push_back(e.report);
+      other.operations.push_back(e.report);
     } else if (!e.is_log) {
       reports.push_back(e.report);
     } else {
-      logs.emplace_back(e.level, std::string(static_cast<const char*>(entry) + sizeof e, e.text_size));
+      other.logs.emplace_back(e.level, std::string(text));
       ++log_count;
     }
   });

@@ -67,6 +67,14 @@ struct statistics_limits {
   std::int64_t max_bytes = -1;
 };
 
+// What take() hands over besides delivery reports.
+struct taken_reports {
+  std::vector<std::pair<log_level, std::string>> logs;  // collect_logs only
+  std::vector<delivery_report> operations;              // transactional operations (slot: the operation's id)
+  std::vector<std::string> statistics;                  // statistics JSON texts
+  std::vector<std::string> token_requests;              // OAUTHBEARER token wanted: sasl.oauthbearer.config each
+};
+
 // Chooses a partition for a keyed record; negative falls back to the producer's own rule. Runs on the I/O thread.
 using partition_rule = partitioner_function;
 
@@ -76,9 +84,10 @@ class io_thread_producer {
   // with errno if the eventfd cannot be made.
   // With `collect_logs`, the producer's log lines are kept for take() (else dropped). With `statistics`, every
   // statistics.interval.ms the producer's metrics are rendered as librdkafka's statistics JSON on the I/O thread
-  // and kept for take().
+  // and kept for take(). With `token_requests`, the producer's OAUTHBEARER token requests are kept for take()
+  // (the binding's oauth_cb answers them with set_oauthbearer_token or set_oauthbearer_token_failure).
   io_thread_producer(const producer_config& config, partition_rule partitioner, bool collect_logs,
-                     std::optional<statistics_limits> statistics = std::nullopt);
+                     std::optional<statistics_limits> statistics = std::nullopt, bool token_requests = false);
   // Stops the I/O thread: the producer is destroyed on it (pending records complete with operation_aborted, and
   // those reports stay readable with take()), then the thread is joined. Does not flush.
   ~io_thread_producer();
@@ -90,17 +99,22 @@ class io_thread_producer {
   // Starts a transactional operation after the records submitted so far; it will produce exactly one operation
   // report with this id (take()'s `operations`). Never waits.
   void submit_transaction(transaction_op op, std::uint32_t id, offsets_request offsets = {});
+  // Hands the I/O thread an OAUTHBEARER token, or why none could be had (producer.hpp's set_oauthbearer_token,
+  // set_oauthbearer_token_failure). A token the producer cannot use counts as a failure: logged with the reason,
+  // the records waiting for a connection failed. These post to the I/O thread's io_context (its queue takes a mutex for a few
+  // instructions); they run once per token lifetime, not per record.
+  void set_oauthbearer_token(oauthbearer_token token);
+  void set_oauthbearer_token_failure(std::string why);
   // Asks the I/O thread to send everything submitted so far without waiting for linger.ms.
   void request_flush();
   // Asks the I/O thread to flush and close the connections; later records fail with producer_closed.
   void request_close();
 
-  // Appends the reports that arrived to `reports`, and the log lines to `logs` (collect_logs only; at most
-  // max_logs wait between two calls, the rest are counted). Never waits; one atomic load if nothing arrived.
-  // Transactional operations' reports (slot: the operation's id, error) go to `operations`, statistics JSON
-  // texts to `statistics` (at most max_statistics wait between two calls; later ones are dropped until then).
-  void take(std::vector<delivery_report>& reports, std::vector<std::pair<log_level, std::string>>& logs,
-            std::vector<delivery_report>& operations, std::vector<std::string>& statistics);
+  // Appends the reports that arrived to `reports`, and the rest to `other`: log lines (collect_logs only; at most
+  // max_logs wait between two calls, the rest are counted), transactional operations' reports, statistics JSON
+  // texts (at most max_statistics wait between two calls; later ones are dropped until then) and token requests.
+  // Never waits; one atomic load if nothing arrived.
+  void take(std::vector<delivery_report>& reports, taken_reports& other);
   // Reads the eventfd (a watcher callback does, so that a level-triggered loop does not fire again at once).
   void clear_wakeup() noexcept;
   // The eventfd: readable while reports may be waiting.
@@ -125,11 +139,12 @@ class io_thread_producer {
     std::uint32_t topic_size, key_size, value_size, header_count;
     bool has_timestamp;
   };
-  // A report queue entry: a delivery report, or a log line or statistics JSON (its text follows).
+  // A report queue entry: a delivery report, or a log line, statistics JSON or token request (its text follows).
   struct report_entry {
     bool is_log;
     bool is_operation;
     bool is_statistics;
+    bool is_token_request;
     log_level level;
     std::uint32_t text_size;
     delivery_report report;
@@ -143,6 +158,7 @@ class io_thread_producer {
   void complete_operation(std::uint32_t id, const boost::system::error_code& ec);
   void log(log_level level, std::string_view text);
   void publish_statistics(const producer_metrics& m);
+  void publish_text(report_entry e, std::string_view text);
   void publish_report();   // on the I/O thread, after each report queue entry
   void wake_io() noexcept;  // on the caller's thread
   static constexpr std::size_t max_logs = 1000;

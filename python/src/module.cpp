@@ -147,12 +147,13 @@ class native_producer {
  public:
   native_producer(const std::vector<std::pair<std::string, std::string>>& properties, std::size_t max_messages,
                   std::size_t max_bytes, const std::string& partitioner, nb::object default_callback,
-                  bool only_errors, nb::object log_handler, nb::object stats_handler)
+                  bool only_errors, nb::object log_handler, nb::object stats_handler, nb::object oauth_handler)
       : max_messages_(max_messages),
         max_bytes_(max_bytes),
         default_callback_(std::move(default_callback)),
         log_handler_(std::move(log_handler)),
         stats_handler_(std::move(stats_handler)),
+        oauth_handler_(std::move(oauth_handler)),
         only_errors_(only_errors),
         generation_(fork_generation.load(std::memory_order_relaxed)),
         pid_(::getpid()) {
@@ -165,7 +166,7 @@ class native_producer {
       if (!stats_handler_.is_none())
         statistics = statistics_limits{static_cast<std::int64_t>(max_messages), static_cast<std::int64_t>(max_bytes)};
       core_ = std::make_shared<io_thread_producer>(parsed.config, librdkafka_partitioner(partitioner),
-                                                   !log_handler_.is_none(), statistics);
+                                                   !log_handler_.is_none(), statistics, !oauth_handler_.is_none());
     } catch (const std::system_error& e) {
       if (e.code() != client_errc::invalid_config) throw;
       raise_kafka_exception(category_client, static_cast<int>(client_errc::invalid_config), e.what());
@@ -230,18 +231,17 @@ class native_producer {
   // Runs the callbacks of up to `max` delivered records; returns how many were served.
   std::size_t serve(std::size_t max) {
     check_usable();
-    std::vector<std::pair<log_level, std::string>> logs;  // local: a callback may call poll() again
-    std::vector<delivery_report> operations;
-    std::vector<std::string> statistics;
-    core_->take(backlog_, logs, operations, statistics);
-    for (const auto& op : operations) {  // before the callbacks: one may wait for this operation
+    taken_reports taken;  // local: a callback may call poll() again
+    core_->take(backlog_, taken);
+    for (const auto& op : taken.operations) {  // before the callbacks: one may wait for this operation
       ++operations_completed_;
       if (operations_abandoned_.erase(op.slot)) continue;
       operation_results_[op.slot] = op.error ? error_object(op.error) : nb::object(nb::none());
     }
     if (!log_handler_.is_none())
-      for (auto& [level, text] : logs) log_handler_(static_cast<int>(level), text);
-    for (auto& text : statistics) stats_handler_(text);  // stats_cb(json_str), as confluent-kafka calls it
+      for (auto& [level, text] : taken.logs) log_handler_(static_cast<int>(level), text);
+    for (auto& text : taken.statistics) stats_handler_(text);  // stats_cb(json_str), as confluent-kafka calls it
+    for (auto& config : taken.token_requests) answer_token_request(config);  // connections wait for it
     std::size_t served = 0;
     while (backlog_next_ < backlog_.size() && served < max) {
       const delivery_report r = backlog_[backlog_next_++];  // a copy: callbacks may re-enter and grow backlog_
@@ -459,6 +459,48 @@ class native_producer {
     callback(err, nb::cast(std::move(m)));
   }
 
+  // oauth_cb(sasl.oauthbearer.config) -> (token, expiry in seconds since the epoch[, principal[, extensions]]), as
+  // confluent-kafka calls it. Whatever it raises is a token failure (the waiting records fail unless a token still
+  // serves) and propagates out of poll()/flush(), as confluent-kafka's does.
+  void answer_token_request(const std::string& config) {
+    nb::object result;
+    try {
+      result = oauth_handler_(config);
+    } catch (nb::python_error& e) {
+      core_->set_oauthbearer_token_failure("oauth_cb raised " + std::string(e.what()));
+      throw;
+    }
+    oauthbearer_token token;
+    std::string why;
+    if (!nb::isinstance<nb::tuple>(result) && !nb::isinstance<nb::list>(result)) {
+      why = "oauth_cb returned " + std::string(nb::str(nb::type_name(result.type())).c_str()) +
+            ": expected (token, expiry[, principal[, extensions]])";
+    } else {
+      nb::sequence seq = nb::borrow<nb::sequence>(result);
+      const std::size_t n = nb::len(seq);
+      if (n < 2 || n > 4 || !nb::isinstance<nb::str>(seq[0]) ||
+          !(nb::isinstance<nb::float_>(seq[1]) || nb::isinstance<nb::int_>(seq[1])) ||
+          (n > 2 && !nb::isinstance<nb::str>(seq[2])) || (n > 3 && !nb::isinstance<nb::dict>(seq[3]))) {
+        why = "oauth_cb returned a tuple of the wrong shape: expected (str token, float expiry seconds since the "
+              "epoch[, str principal[, dict extensions]])";
+      } else {
+        token.value = nb::cast<std::string>(seq[0]);
+        const double expiry_s = nb::cast<double>(seq[1]);
+        token.expiry = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::duration<double>(expiry_s)));
+        if (n > 2) token.principal = nb::cast<std::string>(seq[2]);
+        if (n > 3)
+          for (auto [k, v] : nb::borrow<nb::dict>(seq[3]))
+            token.extensions[nb::cast<std::string>(nb::str(k))] = nb::cast<std::string>(nb::str(v));
+      }
+    }
+    if (!why.empty()) {
+      core_->set_oauthbearer_token_failure(why);
+      throw nb::type_error(why.c_str());
+    }
+    core_->set_oauthbearer_token(std::move(token));
+  }
+
   std::shared_ptr<io_thread_producer> core_;  // shared: wait() keeps it alive without the GIL
   std::vector<slot> slots_;
   std::vector<std::uint32_t> free_;
@@ -472,6 +514,7 @@ class native_producer {
   nb::object default_callback_;
   nb::object log_handler_;  // (level, text) -> None, or None
   nb::object stats_handler_;  // stats_cb: (json text) -> None, or None
+  nb::object oauth_handler_;  // oauth_cb, or None
   bool only_errors_;
   unsigned generation_;
   pid_t pid_;
@@ -526,9 +569,10 @@ NB_MODULE(_native, m) {
 
   nb::class_<native_producer>(m, "NativeProducer")
       .def(nb::init<const std::vector<std::pair<std::string, std::string>>&, std::size_t, std::size_t,
-                    const std::string&, nb::object, bool, nb::object, nb::object>(),
+                    const std::string&, nb::object, bool, nb::object, nb::object, nb::object>(),
            "properties"_a, "max_messages"_a, "max_bytes"_a, "partitioner"_a, "default_callback"_a.none(),
-           "only_errors"_a, "log_handler"_a.none(), "stats_handler"_a.none() = nb::none())
+           "only_errors"_a, "log_handler"_a.none(), "stats_handler"_a.none() = nb::none(),
+           "oauth_handler"_a.none() = nb::none())
       .def("produce", &native_producer::produce, "topic"_a, "value"_a.none() = nb::none(),
            "key"_a.none() = nb::none(), "partition"_a = -1, "callback"_a.none() = nb::none(),
            "on_delivery"_a.none() = nb::none(), "timestamp"_a = 0, "headers"_a.none() = nb::none(),

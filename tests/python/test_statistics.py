@@ -45,9 +45,10 @@ def test_stats_cb_gets_librdkafka_statistics_json(bootstrap, make_topic):
     assert broker["rtt"]["avg"] > 0
     assert last["kafkio"]["records_acked"] == 20
     assert last["kafkio"]["records_failed"] == 0
-    # every statistics.interval.ms, on librdkafka's microsecond clock
+    # every statistics.interval.ms, on librdkafka's microsecond clock; the timer keeps a grid, so a late text is
+    # followed by an early one: the mean gap is the cadence
     gaps = [b["ts"] - a["ts"] for a, b in zip(stats, stats[1:])]
-    assert gaps and min(gaps) >= 90_000, gaps
+    assert gaps and min(gaps) >= 50_000 and sum(gaps) / len(gaps) >= 90_000, gaps
     p.close()
 
 

@@ -1,0 +1,73 @@
+"""oauth_cb, as confluent-kafka's: called inside poll()/flush() with sasl.oauthbearer.config when the producer needs
+an OAUTHBEARER token, answered with (token, expiry seconds since the epoch[, principal[, extensions]]). The token
+is checked by the real broker's OAUTHBEARER listener in Kafka's unsecured mode (scripts/kafka, --oauth-unsecured);
+the failure paths need no broker: a connection waits for its token before it opens."""
+import base64
+import json
+import subprocess
+import time
+
+import pytest
+
+from conftest import KAFKA, consume, free_port
+from kafkio import KafkaError, Producer
+
+
+def unsecured_jwt(principal, lifetime_s):
+    """An unsecured JWS (RFC 7515 with alg "none"), what Kafka's unsecured validator accepts."""
+    def part(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+    now = time.time()
+    return f"{part({'alg': 'none'})}.{part({'sub': principal, 'iat': now, 'exp': now + lifetime_s})}."
+
+
+def oauth_config(bootstrap, oauth_cb, **extra):
+    return {"bootstrap.servers": bootstrap, "security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": "OAUTHBEARER",
+            "sasl.oauthbearer.config": "scope=test", "oauth_cb": oauth_cb, **extra}
+
+
+def test_oauth_cb_raising_fails_the_waiting_records_and_propagates():
+    def oauth_cb(config):
+        raise RuntimeError("identity provider down")
+
+    errors = []
+    p = Producer(oauth_config(f"127.0.0.1:{free_port()}", oauth_cb, **{"message.timeout.ms": 20000}))
+    p.produce("t", b"x", on_delivery=lambda err, msg: errors.append(err))
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="identity provider down"):
+        p.flush(10)
+    p.flush(10)  # the record's failure is served now
+    assert time.monotonic() - started < 10
+    assert len(errors) == 1 and errors[0].code() == KafkaError._AUTHENTICATION, errors
+
+
+@pytest.mark.parametrize("returned", ["just-a-token", ("token",), ("token", "soon"), ("token", 1.0, 7)])
+def test_oauth_cb_returning_the_wrong_shape_is_a_type_error(returned):
+    errors = []
+    p = Producer(oauth_config(f"127.0.0.1:{free_port()}", lambda config: returned))
+    p.produce("t", b"x", on_delivery=lambda err, msg: errors.append(err))
+    with pytest.raises(TypeError, match="oauth_cb returned"):
+        p.flush(10)
+    p.flush(10)
+    assert len(errors) == 1 and errors[0].code() == KafkaError._AUTHENTICATION, errors
+
+
+def test_an_expired_token_is_refused_with_the_reason():
+    messages = []
+
+    class Collect:
+        def log(self, level, fmt, *args):
+            messages.append(fmt % args)
+
+    errors = []
+    p = Producer(oauth_config(f"127.0.0.1:{free_port()}", lambda config: ("token", time.time() - 5),
+                              logger=Collect()))
+    p.produce("t", b"x", on_delivery=lambda err, msg: errors.append(err))
+    p.flush(10)
+    assert len(errors) == 1 and errors[0].code() == KafkaError._AUTHENTICATION, errors
+    assert any("expired" in m for m in messages), messages
+
+
+def test_oauth_cb_must_be_callable():
+    with pytest.raises(TypeError, match="oauth_cb must be callable"):
+        Producer({"bootstrap.servers": "127.0.0.1:1", "oauth_cb": "not a function"})
