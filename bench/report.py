@@ -5,6 +5,7 @@
   - docs/benchmarks.md            the block between the "bench:results" markers is replaced by the tables.
 Usage: bench/report.py [--results bench/results] [--doc docs/benchmarks.md] [--charts docs/benchmarks]
        [--from-summary]  (re-render the docs from a committed summary.json, without raw results)
+       [--print SUITE]   (print one suite's table from the raw results; writes nothing)
 """
 import argparse
 import json
@@ -33,7 +34,7 @@ MICRO_KEYS = ("name", "cpu_time", "time_unit", "bytes_per_second", "items_per_se
 
 def summarize(raw_dir):
     suites = {}
-    for name in ("micro", "alloc", "sink", "lateness", "kafka", "latency", "large", "python"):
+    for name in ("micro", "alloc", "sink", "lateness", "kafka", "latency", "large", "python", "tls"):
         path = os.path.join(raw_dir, name + ".json")
         if not os.path.exists(path):
             continue
@@ -257,6 +258,29 @@ def best_peer(c, key, lower_is_better):
     return (min if lower_is_better else max)(vals, key=lambda pv: pv[1])
 
 
+def section_tls(s):
+    """What TLS costs each client against its own plaintext run on the same broker (issue 11's target: no more,
+    relative to plaintext, for kafkio than for librdkafka). Medians over the rounds."""
+    rows = [r for r in s["suites"]["tls"]["rows"] if r.get("exit") == 0 and r.get("records_per_sec")]
+    out = ["| configuration | client | plaintext rec/s | TLS rec/s | TLS ÷ plaintext rec/s | plaintext CPU s/M | "
+           "TLS CPU s/M | TLS ÷ plaintext CPU |", "| --- " * 8 + "|"]
+    groups = {}
+    for r in rows:
+        cfg = {k: v for k, v in r["config"].items() if k != "security"}
+        key = (json.dumps(cfg, sort_keys=True), r["client"])
+        groups.setdefault(key, {}).setdefault(r["config"]["security"], []).append(r)
+    for (cfg_key, client), by_sec in groups.items():
+        def med(sec, key):
+            vals = [r[key] for r in by_sec.get(sec, []) if r.get(key) is not None]
+            return statistics.median(vals) if vals else None
+        pr, tr = med("PLAINTEXT", "records_per_sec"), med("SSL", "records_per_sec")
+        pc, tc = med("PLAINTEXT", "cpu_s_per_million"), med("SSL", "cpu_s_per_million")
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            cfg_name(json.loads(cfg_key)), client, rate(pr), rate(tr), xfmt(ratio(tr, pr)), num(pc), num(tc),
+            xfmt(ratio(tc, pc))))
+    return "\n".join(out)
+
+
 def section_peers(s, suite):
     """Every client of the run side by side, and kafkio against the best peer per configuration."""
     rows = s["suites"][suite]["rows"]
@@ -465,6 +489,7 @@ def render(s, chart_dir, doc_dir):
                             ("sink", "Every peer against the ack sink", lambda x: section_peers(x, "sink")),
                             ("kafka", "Every peer on real Kafka, 16 KiB batches", lambda x: section_peers(x, "kafka")),
                             ("large", "Every peer on real Kafka, 1 MB batches", lambda x: section_peers(x, "large")),
+                            ("tls", "TLS against plaintext, same broker (real Kafka's SSL listener)", section_tls),
                             ("alloc", "Heap allocations per record (kafkio-alloc-count)", section_alloc),
                             ("micro", "Micro benchmarks (kafkio-micro, selection)", section_micro)):
         if name in su:
@@ -478,13 +503,25 @@ def main():
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "benchmarks.md"))
     ap.add_argument("--charts", default=os.path.join(ROOT, "docs", "benchmarks"))
     ap.add_argument("--from-summary", action="store_true")
+    ap.add_argument("--print", metavar="SUITE", help="print one suite's table from the raw results, write nothing")
     args = ap.parse_args()
+    if args.print:
+        sections = {"tls": section_tls, "kafka": section_kafka, "sink": section_sink, "latency": section_latency,
+                    "lateness": section_lateness}
+        print(sections[args.print](summarize(os.path.join(args.results, "raw"))))
+        return 0
     summary_path = os.path.join(args.results, "summary.json")
     if args.from_summary:
         with open(summary_path) as f:
             s = json.load(f)
     else:
         s = summarize(os.path.join(args.results, "raw"))
+        # A run of some suites (scripts/bench --suites) keeps the committed figures of the others.
+        if os.path.exists(summary_path):
+            with open(summary_path) as f:
+                previous = json.load(f)
+            for name, data in previous.get("suites", {}).items():
+                s["suites"].setdefault(name, data)
         with open(summary_path, "w") as f:
             json.dump(s, f, indent=1)
     block = render(s, args.charts, os.path.dirname(os.path.abspath(args.doc)))

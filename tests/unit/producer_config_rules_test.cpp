@@ -211,6 +211,17 @@ TEST(ProducerConfigSecurity, SaslNeedsAUsernameAndPlaintextIgnoresCredentials) {
   EXPECT_THAT(r.notes, ElementsAre("sasl.username and sasl.password are ignored because security.protocol=PLAINTEXT"));
 }
 
+// KIP-302's use_all_dns_ips is what kafkio does; the other values say why they are refused.
+TEST(ProducerConfigSecurity, ClientDnsLookupTakesUseAllDnsIpsOnly) {
+  EXPECT_TRUE(parse_with({{"client.dns.lookup", "use_all_dns_ips"}}));
+  EXPECT_TRUE(parse_with({{"client.dns.lookup", " USE_ALL_DNS_IPS "}}));
+  EXPECT_THAT(error_of({{"client.dns.lookup", "resolve_canonical_bootstrap_servers_only"}}),
+              testing::HasSubstr("canonical host names are for SASL/GSSAPI (Kerberos), which kafkio lacks"));
+  EXPECT_EQ(error_of({{"client.dns.lookup", "default"}}),
+            "invalid value 'default' for client.dns.lookup: expected use_all_dns_ips (\"default\" was removed in "
+            "Kafka 3.0, KIP-602)");
+}
+
 void expect_round_trip(const producer_config& c);
 
 TEST(ProducerConfigSecurity, TlsUnderJavaNamesAndLibrdkafkaAliases) {

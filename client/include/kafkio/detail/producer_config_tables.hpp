@@ -304,7 +304,7 @@ inline constexpr std::string_view other_keys[] = {
     "security.protocol",      "sasl.mechanism",        "sasl.username",
     "sasl.password",          "ssl.keystore.location", "ssl.truststore.type",
     "ssl.keystore.type",      "enable.ssl.certificate.verification", "metadata.recovery.strategy",
-    "sasl.oauthbearer.method", "enable.sasl.oauthbearer.unsecure.jwt"};
+    "sasl.oauthbearer.method", "enable.sasl.oauthbearer.unsecure.jwt", "client.dns.lookup"};
 
 // Java producer keys kafkio deliberately lacks, so the message can say so instead of "unknown".
 struct unsupported_key {

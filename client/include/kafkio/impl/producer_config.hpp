@@ -373,6 +373,16 @@ inline config_result producer_config::parse(const property_list& properties) {
     } else if (key == "security.protocol") {
       if (!parse_enum<security_protocol_type>(security_protocol_spellings, key, value, c.security_protocol, error))
         return fail(error);
+    } else if (key == "client.dns.lookup") {
+      // KIP-302 / KIP-602: use_all_dns_ips is Java's default since 2.6 and what kafkio always does (every address
+      // of a name tried in order, the name resolved again for each connection attempt). "default" was removed in
+      // Kafka 3.0; KIP-235's canonical names serve Kerberos service principals, and kafkio has no GSSAPI.
+      if (iequals(value, "resolve_canonical_bootstrap_servers_only"))
+        return fail("client.dns.lookup=resolve_canonical_bootstrap_servers_only is not supported by kafkio: its "
+                    "canonical host names are for SASL/GSSAPI (Kerberos), which kafkio lacks; use_all_dns_ips (the "
+                    "default) connects to every address of each bootstrap name");
+      if (!iequals(value, "use_all_dns_ips"))
+        return fail(invalid_value(key, value, "use_all_dns_ips (\"default\" was removed in Kafka 3.0, KIP-602)"));
     } else if (key == "metadata.recovery.strategy") {
       if (!parse_enum<metadata_recovery_strategy>(metadata_recovery_spellings, key, value, c.metadata_recovery, error))
         return fail(error);
