@@ -35,7 +35,7 @@ _JAVA = {
     "ssl.key.pem", "enable.ssl.certificate.verification",
     "transactional.id", "transaction.timeout.ms",  # transactions: Producer.init_transactions() and the rest
     "metadata.recovery.strategy", "metadata.recovery.rebootstrap.trigger.ms",  # KIP-899 / KIP-1102
-    "connections.max.idle.ms", "client.dns.lookup",
+    "connections.max.idle.ms", "client.dns.lookup", "metadata.max.idle.ms",
     "statistics.interval.ms",  # with stats_cb: librdkafka's statistics JSON, served by poll()/flush()
     # SASL/OAUTHBEARER (librdkafka's names are Java's): a token from oauth_cb, the unsecured JWT, or OIDC
     "sasl.oauthbearer.method", "enable.sasl.oauthbearer.unsecure.jwt", "sasl.oauthbearer.config",

@@ -170,6 +170,7 @@ class fake_cluster {
   // Produce responses ask the client to hold back for this long (throttle_time_ms, as a broker over its quota).
   void throttle_produce(std::int32_t ms) { produce_throttle_ms_ = ms; }
   // While held, Produce responses (and anything after them on the same connection) wait; release sends them.
+  std::vector<std::vector<std::string>> metadata_topics_asked;  // per Metadata request, the topics it named
   void hold_produce_responses() { hold_ = true; }
   void release_produce_responses() {
     hold_ = false;
@@ -243,6 +244,8 @@ class fake_cluster {
       case api_key::metadata: {
         protocol::metadata_request req;
         if (protocol::decode_message(body, req, version)) return void(s.closed = true);
+        auto& asked = metadata_topics_asked.emplace_back();
+        if (req.topics) for (const auto& t : *req.topics) asked.push_back(t.name.value_or(""));
         header(version);
         metadata(req).encode(w, version);
         break;

@@ -1,5 +1,6 @@
 // connections.max.idle.ms on the core with a virtual clock: idle connections are closed after exactly that long,
 // never one with a request in flight, and the next record reconnects at once (an idle close is not a failure).
+// metadata.max.idle.ms: idle topics drop out of metadata refreshes.
 #include "core_test_support.hpp"
 
 namespace kafkio::test {
@@ -53,6 +54,46 @@ TEST(CoreIdle, ZeroKeepsConnectionsOpen) {
   const auto before = connected(h);
   h.advance(std::chrono::minutes(20));
   EXPECT_EQ(connected(h), before);
+}
+
+// metadata.max.idle.ms: a topic nothing was sent to for that long drops out of the refreshes, and is fetched again
+// (the record waiting for it) when it is used again.
+TEST(CoreIdle, ATopicIdleForMetadataMaxIdleIsLeftOutOfMetadataUntilUsedAgain) {
+  core_harness h({{"linger.ms", "0"}, {"metadata.max.age.ms", "1000"}, {"metadata.max.idle.ms", "5000"},
+                  {"connections.max.idle.ms", "0"}});
+  h.cluster.create_topic("busy", 1);
+  h.cluster.create_topic("quiet", 1);
+  warm_up(h, "busy");
+  warm_up(h, "quiet");
+  for (int i = 0; i < 16; ++i) {  // 8 s of records to "busy" only
+    auto id = h.send(rec("busy", 0, "v" + std::to_string(i)));
+    ASSERT_TRUE(h.advance_until([&] { return h.done(id); }, 1s));
+    h.advance(500ms);
+  }
+  const auto& asked = h.cluster.metadata_topics_asked;
+  auto names = [](const std::vector<std::string>& topics, const std::string& t) {
+    return std::find(topics.begin(), topics.end(), t) != topics.end();
+  };
+  ASSERT_GE(asked.size(), 6u) << "metadata.max.age.ms=1000 refreshes every second";
+  EXPECT_TRUE(std::any_of(asked.begin(), asked.end(), [&](const auto& a) { return names(a, "quiet"); }));
+  EXPECT_EQ(asked.back(), std::vector<std::string>{"busy"}) << "the idle topic is still refreshed";
+  EXPECT_EQ(asked[asked.size() - 2], std::vector<std::string>{"busy"});
+
+  const auto before = asked.size();
+  auto id = h.send(rec("quiet", 0, "again"));
+  ASSERT_TRUE(h.advance_until([&] { return h.done(id); }, 2s));
+  EXPECT_FALSE(h.result(id).error) << h.result(id).error.message();
+  ASSERT_GT(asked.size(), before) << "used again, its metadata is fetched again";
+  EXPECT_TRUE(names(asked[before], "quiet"));
+  EXPECT_EQ(h.cluster.log("quiet", 0).size(), 2u);
+  EXPECT_EQ(h.cluster.log("busy", 0).size(), 17u);
+}
+
+TEST(CoreIdle, MetadataMaxIdleIsAtLeastFiveSecondsAsInJava) {
+  EXPECT_EQ(producer_config{}.metadata_max_idle, std::chrono::milliseconds(300000));
+  auto r = producer_config::parse({{"bootstrap.servers", "h:1"}, {"metadata.max.idle.ms", "4999"}});
+  EXPECT_FALSE(r);
+  EXPECT_NE(r.message.find("metadata.max.idle.ms"), std::string::npos) << r.message;
 }
 
 TEST(CoreIdle, TheDefaultIsJavasNineMinutes) {

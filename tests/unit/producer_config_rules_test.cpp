@@ -369,8 +369,9 @@ TEST(ProducerConfigProperties, EffectiveValuesAndHiddenPassword) {
   std::set<std::string> keys;
   for (const auto& [k, v] : props) EXPECT_TRUE(keys.insert(k).second) << "duplicate " << k;
   // 27, + 11 TLS keys, + transactional.id and transaction.timeout.ms, + metadata.recovery.strategy and
-  // metadata.recovery.rebootstrap.trigger.ms, + statistics.interval.ms, + connections.max.idle.ms, + 8 OAUTHBEARER
-  EXPECT_EQ(keys.size(), 52u);
+  // metadata.recovery.rebootstrap.trigger.ms, + statistics.interval.ms, + connections.max.idle.ms, + 8 OAUTHBEARER,
+  // + metadata.max.idle.ms
+  EXPECT_EQ(keys.size(), 53u);
 }
 
 TEST(ProducerConfigProperties, UnvalidatedConfigShowsResolvedValues) {

@@ -119,6 +119,9 @@ struct producer_config {
   std::int32_t max_request_size = 1048576;
   // metadata.max.age.ms — refresh metadata at least this often.
   milliseconds metadata_max_age{300000};
+  // metadata.max.idle.ms — a topic no record was sent to for this long is left out of metadata refreshes (and its
+  // metadata forgotten: the next record to it waits for a fresh fetch, as in Java). At least 5000, as Java's.
+  milliseconds metadata_max_idle{300000};
   // connections.max.idle.ms — a broker connection with nothing in flight or queued for this long is closed (the
   // next request reconnects without backoff); 0: never. Java's default, and the broker's own for its side.
   milliseconds connections_max_idle{540000};

@@ -93,6 +93,7 @@ class metadata_cache {
 
   void set_brokers(std::map<std::int32_t, broker_endpoint> brokers) { brokers_ = std::move(brokers); }
   void set_topic(const std::string& name, topic_metadata t) { topics_[name] = std::move(t); }
+  void forget_topic(const std::string& name) { topics_.erase(name); }
   void set_controller(std::int32_t id) noexcept { controller_ = id; }
   void mark_updated(clock::time_point now) noexcept { updated_ = now; }
   // A leader hint from a produce response (NOT_LEADER_OR_FOLLOWER with CurrentLeader, Produce v10+).

@@ -197,6 +197,7 @@ class producer_core {
     std::uint32_t round_robin = 0;
     std::deque<owned_record> waiting;  // records accepted before the topic's metadata was known
     time_point waiting_since{};
+    time_point last_used{};  // a batch opened or a record waited (metadata.max.idle.ms)
   };
   // One broker (or bootstrap address) and the connection to it.
   struct link {
@@ -275,6 +276,7 @@ class producer_core {
   void request_metadata();
   enum class rebootstrap_cause : std::uint8_t { none, known_brokers_failed, no_metadata_in_time };
   rebootstrap_cause rebootstrap_reason(time_point now) const;
+  bool topic_is_idle(const topic_queue& t, time_point now) const;
   void maybe_send_metadata(time_point now);
   void on_metadata(const metadata_result& m, time_point now);
   void expire_connect_waiters(time_point now);

@@ -77,8 +77,8 @@ struct integer_property {
 using ms = std::chrono::milliseconds;
 
 // Ranges are the Java client's (ConfigDef validators; INT fields cannot exceed int32), except where noted.
-inline const std::array<integer_property, 20>& integer_properties() {
-  static const std::array<integer_property, 20> table{{
+inline const std::array<integer_property, 21>& integer_properties() {
+  static const std::array<integer_property, 21> table{{
       {"linger.ms", 0, int64_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.linger.count(); },
        [](producer_config& c, std::int64_t v) { c.linger = ms(v); }},
       {"batch.size", 0, int32_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.batch_size; },
@@ -111,6 +111,10 @@ inline const std::array<integer_property, 20>& integer_properties() {
       {"metadata.max.age.ms", 0, int64_max,
        [](const producer_config& c) -> std::optional<std::int64_t> { return c.metadata_max_age.count(); },
        [](producer_config& c, std::int64_t v) { c.metadata_max_age = ms(v); }},
+      // Java: at least 5000.
+      {"metadata.max.idle.ms", 5000, int64_max,
+       [](const producer_config& c) -> std::optional<std::int64_t> { return c.metadata_max_idle.count(); },
+       [](producer_config& c, std::int64_t v) { c.metadata_max_idle = ms(v); }},
       {"connections.max.idle.ms", 0, int64_max,
        [](const producer_config& c) -> std::optional<std::int64_t> { return c.connections_max_idle.count(); },
        [](producer_config& c, std::int64_t v) { c.connections_max_idle = ms(v); }},

@@ -162,8 +162,9 @@ inline std::error_code producer_core::append(topic_queue& t, const producer_reco
                                              std::uint64_t generation) {
   const auto* tm = metadata_.usable_topic(t.name);
   if (!tm) {
-    if (t.waiting.empty()) t.waiting_since = clock_.now();
-    t.waiting.emplace_back(r, *r.timestamp_ms, done, generation, clock_.now());
+    t.last_used = clock_.now();
+    if (t.waiting.empty()) t.waiting_since = t.last_used;
+    t.waiting.emplace_back(r, *r.timestamp_ms, done, generation, t.last_used);
     buffered_bytes_ += buffer_charge(r);
     request_metadata();
     return {};
@@ -196,6 +197,7 @@ inline std::error_code producer_core::append(topic_queue& t, const producer_reco
     nb->builder.reserve(batch_size() + 64);  // once per pooled batch: it keeps its capacity
     nb->created = now;
     nb->deadline = now + delivery_timeout_;
+    t.last_used = now;  // per batch, not per record: idleness is minutes, a batch's life is linger.ms
     b = nb.get();
     q.queued.push_back(std::move(nb));
     if (cfg_.linger.count() == 0) wake();

@@ -336,7 +336,16 @@ inline void producer_core::maybe_send_metadata(time_point now) {
   protocol::metadata_request req;
   req.topics.emplace();
   req.topics->reserve(topics_.size());
-  for (const auto& [name, t] : topics_) req.topics->emplace_back().name = name;
+  for (const auto& [name, t] : topics_) {
+    if (topic_is_idle(*t, now)) {
+      // metadata.max.idle.ms: left out, and forgotten, so the next record to it waits for fresh metadata (Java's
+      // ProducerMetadata does the same). Its queues stay: partition sequence numbers carry on.
+      if (metadata_.topic(name)) log(log_level::debug, "topic " + name + " idle for metadata.max.idle.ms: left out of metadata");
+      metadata_.forget_topic(name);
+      continue;
+    }
+    req.topics->emplace_back().name = name;
+  }
   req.allow_auto_topic_creation = true;  // like the Java producer; the broker decides (auto.create.topics.enable)
   auto version = *l->versions.version(protocol::api_key::metadata);
   protocol::byte_buffer frame;
@@ -365,6 +374,14 @@ inline void producer_core::maybe_send_metadata(time_point now) {
     metadata_wanted_since_ = {};
     on_metadata(m, now);
   });
+}
+
+// No record sent to it for metadata.max.idle.ms and nothing of it queued or in flight.
+inline bool producer_core::topic_is_idle(const topic_queue& t, time_point now) const {
+  if (now - t.last_used < cfg_.metadata_max_idle || !t.waiting.empty()) return false;
+  for (const auto& q : t.partitions)
+    if (!q.queued.empty() || q.in_flight) return false;
+  return true;
 }
 
 // KIP-899: every broker that metadata named failed its last connection attempt (none has connected since), or, KIP-1102,
