@@ -21,9 +21,57 @@ def unsecured_jwt(principal, lifetime_s):
     return f"{part({'alg': 'none'})}.{part({'sub': principal, 'iat': now, 'exp': now + lifetime_s})}."
 
 
+@pytest.fixture(scope="module")
+def oauth_bootstrap():
+    return subprocess.run([str(KAFKA), "bootstrap", "--oauth-unsecured"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
 def oauth_config(bootstrap, oauth_cb, **extra):
     return {"bootstrap.servers": bootstrap, "security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": "OAUTHBEARER",
             "sasl.oauthbearer.config": "scope=test", "oauth_cb": oauth_cb, **extra}
+
+
+def test_oauth_cb_token_is_accepted_by_kafka(oauth_bootstrap, make_topic):
+    topic = make_topic(2)
+    calls = []
+
+    def oauth_cb(config):
+        calls.append(config)
+        return unsecured_jwt("alice", 60), time.time() + 60, "alice", {"traceId": "t-1"}
+
+    delivered = []
+    p = Producer(oauth_config(oauth_bootstrap, oauth_cb))
+    for i in range(20):
+        p.produce(topic, f"v{i}".encode(), on_delivery=lambda err, msg: delivered.append((err, msg.offset())))
+    assert p.flush(30) == 0
+    assert calls == ["scope=test"]  # once: one token serves every connection
+    assert [err for err, _ in delivered] == [None] * 20
+    assert sorted(r["value"] for r in consume(topic, 20)) == sorted(f"v{i}" for i in range(20))
+    p.close()
+
+
+def test_a_short_token_is_refreshed_by_poll(oauth_bootstrap, make_topic):
+    """Refreshed at 80 % of its lifetime: a 3 s token is asked for again within about 2.4 s of the first."""
+    topic = make_topic(1)
+    calls = []
+
+    def oauth_cb(config):
+        calls.append(time.monotonic())
+        return unsecured_jwt("alice", 3), time.time() + 3
+
+    p = Producer(oauth_config(oauth_bootstrap, oauth_cb))
+    p.produce(topic, b"before")
+    assert p.flush(30) == 0
+    deadline = time.monotonic() + 10
+    while len(calls) < 2 and time.monotonic() < deadline:
+        p.poll(0.1)
+    assert len(calls) >= 2, calls
+    assert 1.5 <= calls[1] - calls[0] <= 4.0, calls
+    p.produce(topic, b"after")
+    assert p.flush(30) == 0
+    assert sorted(r["value"] for r in consume(topic, 2)) == ["after", "before"]
+    p.close()
 
 
 def test_oauth_cb_raising_fails_the_waiting_records_and_propagates():
