@@ -13,8 +13,11 @@ inline void producer_core::want_oauthbearer_token(time_point now) {
   if (cfg_.sasl_oauthbearer_unsecure_jwt) {
     detail::unsecured_jwt_options options;
     detail::parse_unsecured_jwt_options(cfg_.sasl_oauthbearer_config, options);  // validated with the config
-    set_oauthbearer_token(make_unsecured_jwt(options, clock_.wall_now_ms()),
-                          std::chrono::seconds(options.life_seconds), options.principal, options.extensions);
+    // exp is whole seconds (iat truncated + lifeSeconds): the token lives up to a second less than lifeSeconds,
+    // which matters for short test lifetimes (refreshed at 80 %, a 3 s token would be refreshed after it expired).
+    const auto now_ms = clock_.wall_now_ms();
+    const milliseconds lifetime((now_ms / 1000 + options.life_seconds) * 1000 - now_ms);
+    set_oauthbearer_token(make_unsecured_jwt(options, now_ms), lifetime, options.principal, options.extensions);
     return;
   }
   oauth_requested_ = true;
