@@ -181,6 +181,9 @@ def translate(conf, kwargs):
         else:
             raise _invalid_argument(f'No such configuration property: "{key}"')
 
+    if s.oauth_cb is not None and java.get("enable.sasl.oauthbearer.unsecure.jwt", "").lower() == "true":
+        raise _invalid_argument("oauth_cb and enable.sasl.oauthbearer.unsecure.jwt=true are mutually exclusive "
+                                "(as in librdkafka): the token comes from one source")
     kafkio_partitioner, _ = _PARTITIONERS[s.partitioner]
     java.setdefault("partitioner", kafkio_partitioner)
     # librdkafka's message.timeout.ms bounds everything, including waiting for metadata and for a reachable broker

@@ -48,8 +48,18 @@ class AIOProducer:
             served = self._producer._serve(WAKE_PER_ITERATION)
         except BaseException:
             # A callback raised (delivery, stats_cb, oauth_cb): the loop's exception handler gets it; the reports
-            # behind it are served next iteration.
-            self._loop.call_soon(self._serve_some)
+            # behind it are served next iteration, and waiters look again (progress may have been made). A closed
+            # producer serves nothing more.
+            if self._waiting:
+                self._to_wake.extend(self._waiting)
+                self._waiting = []
+                if not self._waking:
+                    self._waking = True
+                    self._loop.call_soon(self._wake)
+            if self._closed or self._producer._closed():
+                self._serving = False
+            else:
+                self._loop.call_soon(self._serve_some)
             raise
         progressed = served or self._producer._operations_completed() != operations  # a transactional operation
         if progressed and self._waiting:

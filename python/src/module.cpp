@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include <atomic>
+#include <cmath>
 #include <deque>
 #include <memory>
 #include <random>
@@ -171,6 +172,12 @@ class native_producer {
       if (e.code() != client_errc::invalid_config) throw;
       raise_kafka_exception(category_client, static_cast<int>(client_errc::invalid_config), e.what());
     }
+    // The first token before the first connection, as confluent-kafka's Producer() waits for it; later ones are
+    // asked for at 80 % of a token's lifetime and served by poll()/flush(). What oauth_cb raises, Producer() raises.
+    if (!oauth_handler_.is_none() && parsed.config.sasl_mechanism == sasl_mechanism_type::oauthbearer) {
+      token_request_ = parsed.config.sasl_oauthbearer_config;
+      answer_token_request();
+    }
   }
 
   ~native_producer() {
@@ -233,6 +240,10 @@ class native_producer {
     check_usable();
     taken_reports taken;  // local: a callback may call poll() again
     core_->take(backlog_, taken);
+    // Token requests first, kept in a member until answered: the core asks once and waits for the answer, so a
+    // request dropped by a callback raising below would leave every connection without a token for good.
+    for (auto& config : taken.token_requests) token_request_ = std::move(config);
+    if (token_request_) answer_token_request();
     for (const auto& op : taken.operations) {  // before the callbacks: one may wait for this operation
       ++operations_completed_;
       if (operations_abandoned_.erase(op.slot)) continue;
@@ -241,7 +252,6 @@ class native_producer {
     if (!log_handler_.is_none())
       for (auto& [level, text] : taken.logs) log_handler_(static_cast<int>(level), text);
     for (auto& text : taken.statistics) stats_handler_(text);  // stats_cb(json_str), as confluent-kafka calls it
-    for (auto& config : taken.token_requests) answer_token_request(config);  // connections wait for it
     std::size_t served = 0;
     while (backlog_next_ < backlog_.size() && served < max) {
       const delivery_report r = backlog_[backlog_next_++];  // a copy: callbacks may re-enter and grow backlog_
@@ -461,15 +471,32 @@ class native_producer {
 
   // oauth_cb(sasl.oauthbearer.config) -> (token, expiry in seconds since the epoch[, principal[, extensions]]), as
   // confluent-kafka calls it. Whatever it raises is a token failure (the waiting records fail unless a token still
-  // serves) and propagates out of poll()/flush(), as confluent-kafka's does.
-  void answer_token_request(const std::string& config) {
-    nb::object result;
+  // serves) and propagates out of poll()/flush(), as confluent-kafka's does. The request is answered either way.
+  void answer_token_request() {
+    const std::string config = std::move(*token_request_);
+    token_request_.reset();
+    // A copy: under gevent oauth_cb may park its greenlet (an HTTP call), and another one may close the producer.
+    const auto core = core_;
     try {
-      result = oauth_handler_(config);
+      auto [token, why] = token_from(oauth_handler_(config));
+      if (!why.empty()) {
+        core->set_oauthbearer_token_failure(why);
+        throw nb::type_error(why.c_str());
+      }
+      core->set_oauthbearer_token(std::move(token));
     } catch (nb::python_error& e) {
-      core_->set_oauthbearer_token_failure("oauth_cb raised " + std::string(e.what()));
+      core->set_oauthbearer_token_failure("oauth_cb raised " + std::string(e.what()));
       throw;
+    } catch (nb::builtin_exception&) {
+      throw;  // the TypeError above: the failure is already set
+    } catch (std::exception& e) {  // a conversion of what it returned failed (nb::cast_error and the like)
+      core->set_oauthbearer_token_failure("oauth_cb returned a value kafkio cannot read: " + std::string(e.what()));
+      throw nb::type_error(("oauth_cb returned a value kafkio cannot read: " + std::string(e.what())).c_str());
     }
+  }
+
+  // What oauth_cb returned, as a token, or why it cannot be one.
+  static std::pair<oauthbearer_token, std::string> token_from(const nb::object& result) {
     oauthbearer_token token;
     std::string why;
     if (!nb::isinstance<nb::tuple>(result) && !nb::isinstance<nb::list>(result)) {
@@ -486,19 +513,21 @@ class native_producer {
       } else {
         token.value = nb::cast<std::string>(seq[0]);
         const double expiry_s = nb::cast<double>(seq[1]);
-        token.expiry = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::duration<double>(expiry_s)));
+        // Seconds since the epoch, as time.time(): a value in milliseconds (a common slip) or inf would overflow.
+        if (!std::isfinite(expiry_s) || expiry_s < 0 || expiry_s > 1e11) {
+          why = "oauth_cb returned the expiry " + std::to_string(expiry_s) +
+                ": expected seconds since the epoch (time.time() + lifetime), not milliseconds";
+        } else {
+          token.expiry = std::chrono::system_clock::time_point(
+              std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(expiry_s)));
+        }
         if (n > 2) token.principal = nb::cast<std::string>(seq[2]);
         if (n > 3)
           for (auto [k, v] : nb::borrow<nb::dict>(seq[3]))
             token.extensions[nb::cast<std::string>(nb::str(k))] = nb::cast<std::string>(nb::str(v));
       }
     }
-    if (!why.empty()) {
-      core_->set_oauthbearer_token_failure(why);
-      throw nb::type_error(why.c_str());
-    }
-    core_->set_oauthbearer_token(std::move(token));
+    return {std::move(token), std::move(why)};
   }
 
   std::shared_ptr<io_thread_producer> core_;  // shared: wait() keeps it alive without the GIL
@@ -515,6 +544,7 @@ class native_producer {
   nb::object log_handler_;  // (level, text) -> None, or None
   nb::object stats_handler_;  // stats_cb: (json text) -> None, or None
   nb::object oauth_handler_;  // oauth_cb, or None
+  std::optional<std::string> token_request_;  // sasl.oauthbearer.config of a token request not answered yet
   bool only_errors_;
   unsigned generation_;
   pid_t pid_;

@@ -1,7 +1,8 @@
 """oauth_cb, as confluent-kafka's: called inside poll()/flush() with sasl.oauthbearer.config when the producer needs
-an OAUTHBEARER token, answered with (token, expiry seconds since the epoch[, principal[, extensions]]). The token
-is checked by the real broker's OAUTHBEARER listener in Kafka's unsecured mode (scripts/kafka, --oauth-unsecured);
-the failure paths need no broker: a connection waits for its token before it opens."""
+an OAUTHBEARER token (the first one in Producer(), as confluent-kafka waits for it there), answered with (token,
+expiry seconds since the epoch[, principal[, extensions]]). The token is checked by the real broker's OAUTHBEARER
+listener in Kafka's unsecured mode (scripts/kafka, --oauth-unsecured); the failure paths need no broker: a
+connection waits for its token before it opens."""
 import base64
 import json
 import subprocess
@@ -10,7 +11,7 @@ import time
 import pytest
 
 from conftest import KAFKA, consume, free_port
-from kafkio import KafkaError, Producer
+from kafkio import KafkaError, KafkaException, Producer
 
 
 def unsecured_jwt(principal, lifetime_s):
@@ -74,33 +75,40 @@ def test_a_short_token_is_refreshed_by_poll(oauth_bootstrap, make_topic):
     p.close()
 
 
-def test_oauth_cb_raising_fails_the_waiting_records_and_propagates():
+def test_the_first_token_is_asked_for_in_the_constructor_and_what_it_raises_propagates():
     def oauth_cb(config):
         raise RuntimeError("identity provider down")
 
-    errors = []
-    p = Producer(oauth_config(f"127.0.0.1:{free_port()}", oauth_cb, **{"message.timeout.ms": 20000}))
-    p.produce("t", b"x", on_delivery=lambda err, msg: errors.append(err))
-    started = time.monotonic()
     with pytest.raises(RuntimeError, match="identity provider down"):
-        p.flush(10)
-    p.flush(10)  # the record's failure is served now
-    assert time.monotonic() - started < 10
-    assert len(errors) == 1 and errors[0].code() == KafkaError._AUTHENTICATION, errors
+        Producer(oauth_config(f"127.0.0.1:{free_port()}", oauth_cb))
 
 
-@pytest.mark.parametrize("returned", ["just-a-token", ("token",), ("token", "soon"), ("token", 1.0, 7)])
+@pytest.mark.parametrize("returned", ["just-a-token", ("token",), ("token", "soon"), ("token", 1.0, 7),
+                                      ("token", float("inf")), ("token", time.time() * 1000)])
 def test_oauth_cb_returning_the_wrong_shape_is_a_type_error(returned):
-    errors = []
-    p = Producer(oauth_config(f"127.0.0.1:{free_port()}", lambda config: returned))
-    p.produce("t", b"x", on_delivery=lambda err, msg: errors.append(err))
     with pytest.raises(TypeError, match="oauth_cb returned"):
-        p.flush(10)
-    p.flush(10)
-    assert len(errors) == 1 and errors[0].code() == KafkaError._AUTHENTICATION, errors
+        Producer(oauth_config(f"127.0.0.1:{free_port()}", lambda config: returned))
 
 
-def test_an_expired_token_is_refused_with_the_reason():
+def test_a_refresh_that_raises_propagates_out_of_poll():
+    """A 2 s token is refreshed at 1.6 s, inside poll(); the refresh raising comes out of that poll()."""
+    calls = []
+
+    def oauth_cb(config):
+        calls.append(time.monotonic())
+        if len(calls) > 1:
+            raise RuntimeError("refresh failed")
+        return unsecured_jwt("alice", 2), time.time() + 2
+
+    p = Producer(oauth_config(f"127.0.0.1:{free_port()}", oauth_cb))
+    with pytest.raises(RuntimeError, match="refresh failed"):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            p.poll(0.1)
+    assert len(calls) == 2 and 1.2 <= calls[1] - calls[0] <= 3.0, calls
+
+
+def test_an_expired_token_fails_the_records_and_the_log_says_why():
     messages = []
 
     class Collect:
@@ -114,6 +122,11 @@ def test_an_expired_token_is_refused_with_the_reason():
     p.flush(10)
     assert len(errors) == 1 and errors[0].code() == KafkaError._AUTHENTICATION, errors
     assert any("expired" in m for m in messages), messages
+
+
+def test_oauth_cb_and_the_unsecured_jwt_are_mutually_exclusive():
+    with pytest.raises(KafkaException, match="mutually exclusive"):
+        Producer(oauth_config("127.0.0.1:1", lambda config: None, **{"enable.sasl.oauthbearer.unsecure.jwt": True}))
 
 
 def test_oauth_cb_must_be_callable():
