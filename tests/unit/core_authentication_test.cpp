@@ -58,6 +58,24 @@ TEST(CoreOauthbearer, TheUnsecuredJwtIsMadeInTheCoreAndSentAsRfc7628Says) {
   EXPECT_EQ(h.core.metrics().oauthbearer_tokens, 1u);
 }
 
+// exp is whole seconds: made at x.900 s with lifeSeconds=3, the token lives 2.1 s, so the next one must be made
+// within 80 % of 2.1 s, before the broker would refuse the old one (found against the real broker, whose sessions
+// then failed with invalid_token).
+TEST(CoreOauthbearer, TheUnsecuredJwtIsRenewedBeforeItsWholeSecondExpiry) {
+  core_harness h(sasl_cluster(), {{"linger.ms", "0"}, {"security.protocol", "SASL_PLAINTEXT"},
+                                  {"sasl.mechanism", "OAUTHBEARER"}, {"enable.sasl.oauthbearer.unsecure.jwt", "true"},
+                                  {"sasl.oauthbearer.config", "principal=alice lifeSeconds=3"}});
+  h.cluster.create_topic("t", 1);
+  h.advance(900ms);  // the wall clock is now at x.900 s
+  auto id = h.send(rec("t", 0, "v"));
+  ASSERT_TRUE(h.advance_until([&] { return h.done(id); }, 1s));
+  const auto first = h.core.now();
+  ASSERT_EQ(h.core.metrics().oauthbearer_tokens, 1u);
+  ASSERT_TRUE(h.advance_until([&] { return h.core.metrics().oauthbearer_tokens == 2u; }, 3s));
+  const auto renewed_after = h.core.now() - first;
+  EXPECT_LE(renewed_after, 1750ms) << "renewed at 80 % of 3 s, after the token's exp (2.1 s after it was made)";
+}
+
 TEST(CoreOauthbearer, ConnectionsWaitForTheApplicationsTokenWhichIsAskedForOnce) {
   core_harness h(sasl_cluster(), oauth_with_callback);
   h.cluster.create_topic("t", 1);
