@@ -105,6 +105,23 @@ class producer_test : public ::testing::Test {
     return p;
   }
 
+  // A producer for `servers` (a listener other than bootstrap()'s) with `props`, whose warnings and errors are
+  // printed and kept in `logged`, for tests that assert what the producer said.
+  std::unique_ptr<producer> make_logged_producer(const std::string& servers, property_list props) {
+    props.insert(props.begin(), {"bootstrap.servers", servers});
+    auto parsed = producer_config::parse(props);
+    EXPECT_FALSE(parsed.error) << parsed.message;
+    auto p = std::make_unique<producer>(io.get_executor(), parsed);
+    p->set_logger([this](log_level lvl, std::string_view msg) {
+      if (lvl >= log_level::warning) {
+        std::cerr << "[producer] " << msg << "\n";
+        logged.emplace_back(msg);
+      }
+    });
+    return p;
+  }
+  std::vector<std::string> logged;  // make_logged_producer's warnings and errors
+
   // Sends r with a callback completion; its result lands in deliveries[index] (index = position in sent).
   std::size_t send(producer& p, test_record r) {
     auto index = sent.size();

@@ -29,20 +29,9 @@ std::int64_t wall_ms() {
 class producer_oauthbearer_test : public producer_test {
  protected:
   std::unique_ptr<producer> make_oauth_producer(property_list extra) {
-    property_list props{{"bootstrap.servers", oauth_bootstrap()},
-                        {"security.protocol", "SASL_PLAINTEXT"},
-                        {"sasl.mechanism", "OAUTHBEARER"}};
+    property_list props{{"security.protocol", "SASL_PLAINTEXT"}, {"sasl.mechanism", "OAUTHBEARER"}};
     props.insert(props.end(), extra.begin(), extra.end());
-    auto parsed = producer_config::parse(props);
-    EXPECT_FALSE(parsed.error) << parsed.message;
-    auto p = std::make_unique<producer>(io.get_executor(), parsed);
-    p->set_logger([this](log_level lvl, std::string_view msg) {
-      if (lvl >= log_level::warning) {
-        std::cerr << "[producer] " << msg << "\n";
-        logged.emplace_back(msg);
-      }
-    });
-    return p;
+    return make_logged_producer(oauth_bootstrap(), std::move(props));
   }
 
   // `count` records, one every `gap`, the io_context running in between.
@@ -59,8 +48,6 @@ class producer_oauthbearer_test : public producer_test {
     for (const auto& b : p.metrics().brokers) n += b.reauthentications;
     return n;
   }
-
-  std::vector<std::string> logged;
 };
 
 // The unsecured JWT of Kafka's test mode, made by kafkio from sasl.oauthbearer.config; 8 s of records over sessions

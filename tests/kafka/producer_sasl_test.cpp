@@ -24,24 +24,13 @@ std::string sasl_bootstrap() {
 class producer_sasl_test : public producer_test, public ::testing::WithParamInterface<const char*> {
  protected:
   std::unique_ptr<producer> make_sasl_producer(const std::string& password, property_list extra = {}) {
-    property_list props{{"bootstrap.servers", sasl_bootstrap()},
-                        {"security.protocol", "SASL_PLAINTEXT"},
+    property_list props{{"security.protocol", "SASL_PLAINTEXT"},
                         {"sasl.mechanism", GetParam()},
                         {"sasl.username", "alice"},
                         {"sasl.password", password}};
     props.insert(props.end(), extra.begin(), extra.end());
-    auto parsed = producer_config::parse(props);
-    EXPECT_FALSE(parsed.error) << parsed.message;
-    auto p = std::make_unique<producer>(io.get_executor(), parsed);
-    p->set_logger([this](log_level lvl, std::string_view msg) {
-      if (lvl >= log_level::warning) {
-        std::cerr << "[producer] " << msg << "\n";
-        logged.emplace_back(msg);
-      }
-    });
-    return p;
+    return make_logged_producer(sasl_bootstrap(), std::move(props));
   }
-  std::vector<std::string> logged;
 };
 
 TEST_P(producer_sasl_test, RecordsThroughTheSaslListenerAreReadBack) {

@@ -91,19 +91,8 @@ class test_server {
 
 class producer_tls_test : public producer_test {
  protected:
-  // A producer for `servers` with `props`, whose warnings and errors are kept in `logged`.
   std::unique_ptr<producer> make_tls_producer(const std::string& servers, property_list props) {
-    props.insert(props.begin(), {"bootstrap.servers", servers});
-    auto parsed = producer_config::parse(props);
-    EXPECT_FALSE(parsed.error) << parsed.message;
-    auto p = std::make_unique<producer>(io.get_executor(), parsed);
-    p->set_logger([this](log_level lvl, std::string_view msg) {
-      if (lvl >= log_level::warning) {
-        std::cerr << "[producer] " << msg << "\n";
-        logged.emplace_back(msg);
-      }
-    });
-    return p;
+    return make_logged_producer(servers, std::move(props));
   }
   bool logged_line_with(std::initializer_list<std::string> parts) const {
     for (const auto& line : logged) {
@@ -137,7 +126,6 @@ class producer_tls_test : public producer_test {
     }
   }
 
-  std::vector<std::string> logged;
 };
 
 // ---- records over every TLS listener, read back -----------------------------------------------------------------
