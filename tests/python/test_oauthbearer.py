@@ -132,3 +132,25 @@ def test_oauth_cb_and_the_unsecured_jwt_are_mutually_exclusive():
 def test_oauth_cb_must_be_callable():
     with pytest.raises(TypeError, match="oauth_cb must be callable"):
         Producer({"bootstrap.servers": "127.0.0.1:1", "oauth_cb": "not a function"})
+
+
+def kafka_script(*args):
+    return subprocess.run([str(KAFKA), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_oidc_tokens_are_fetched_by_kafkio_without_an_oauth_cb(make_topic):
+    """librdkafka's sasl.oauthbearer.method=oidc keys: kafkio's own token client fetches the token over HTTPS from the
+    test provider (scripts/kafka oidc-url), and the broker's OIDC listener checks its RS256 signature."""
+    topic = make_topic(1)
+    p = Producer({"bootstrap.servers": kafka_script("bootstrap", "--oidc"), "security.protocol": "SASL_PLAINTEXT",
+                  "sasl.mechanisms": "OAUTHBEARER", "sasl.oauthbearer.method": "oidc",
+                  "sasl.oauthbearer.token.endpoint.url": kafka_script("oidc-url"),
+                  "sasl.oauthbearer.client.id": "kafkio-client", "sasl.oauthbearer.client.secret": "kafkio-client-secret",
+                  "ssl.ca.location": kafka_script("tls-dir") + "/ca.pem"})
+    delivered = []
+    for i in range(10):
+        p.produce(topic, f"o{i}".encode(), on_delivery=lambda err, msg: delivered.append(err))
+    assert p.flush(30) == 0
+    assert delivered == [None] * 10
+    assert sorted(r["value"] for r in consume(topic, 10)) == sorted(f"o{i}" for i in range(10))
+    p.close()

@@ -488,7 +488,12 @@ TEST(ProducerConfigOauthbearer, BadSettingsSayWhat) {
             "sasl.oauthbearer.method=oidc requires sasl.oauthbearer.token.endpoint.url");
   EXPECT_EQ(error_of(oauth({{"sasl.oauthbearer.token.endpoint.url", "ftp://idp/token"},
                             {"sasl.oauthbearer.client.id", "a"}, {"sasl.oauthbearer.client.secret", "b"}})),
-            "invalid value 'ftp://idp/token' for sasl.oauthbearer.token.endpoint.url: expected an http:// or https:// URL");
+            "invalid value 'ftp://idp/token' for sasl.oauthbearer.token.endpoint.url: expected an http:// or https:// "
+            "URL: the scheme is not http or https");
+  EXPECT_EQ(error_of(oauth({{"sasl.oauthbearer.token.endpoint.url", "https://idp:99999/token"},
+                            {"sasl.oauthbearer.client.id", "a"}, {"sasl.oauthbearer.client.secret", "b"}})),
+            "invalid value 'https://idp:99999/token' for sasl.oauthbearer.token.endpoint.url: expected an http:// or "
+            "https:// URL: port '99999' is not a port number");
   EXPECT_EQ(error_of(oauth({{"sasl.oauthbearer.token.endpoint.url", "https://idp/token"}})),
             "OIDC client credentials need sasl.oauthbearer.client.id and sasl.oauthbearer.client.secret");
   EXPECT_EQ(error_of(oauth({{"sasl.oauthbearer.token.endpoint.url", "https://idp/token"},

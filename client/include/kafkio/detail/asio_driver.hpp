@@ -20,6 +20,7 @@
 #include <kafkio/core/producer_core.hpp>
 #include <kafkio/detail/handler_pool.hpp>
 #include <kafkio/detail/handler_slab.hpp>
+#include <kafkio/detail/oidc_token_client.hpp>
 #include <kafkio/detail/producer_driver.hpp>
 #include <kafkio/detail/stream_connection.hpp>
 
@@ -45,11 +46,13 @@ class asio_driver final : public producer_driver,
   static constexpr std::size_t completions_per_turn = 64;
   using clock = asio::steady_timer::clock_type;
 
-  // With security.protocol SSL or SASL_SSL this reads the certificates and keys (tls_context.hpp), and throws
-  // std::system_error(client_errc::invalid_config) if they are unusable.
+  // With security.protocol SSL or SASL_SSL, or an https OIDC token endpoint, this reads the certificates and keys
+  // (tls_context.hpp, oidc_token_client.hpp), and throws std::system_error(client_errc::invalid_config) if they are
+  // unusable.
   asio_driver(asio::any_io_executor ex, producer_config cfg)
       : ex_(std::move(ex)), core_(std::move(cfg)), timer_(ex_), statistics_timer_(ex_),
-        tls_(core_.config().uses_tls() ? make_tls_settings(core_.config()) : nullptr) {}
+        tls_(core_.config().uses_tls() ? make_tls_settings(core_.config()) : nullptr),
+        oidc_(oidc::make_token_client(ex_, core_.config())) {}
 
   asio::any_io_executor get_executor() const override { return ex_; }
   const producer_config& config() const noexcept override { return core_.config(); }
@@ -137,6 +140,7 @@ class asio_driver final : public producer_driver,
     core_.abort();
     pump();
     timer_.cancel();
+    if (oidc_) oidc_->cancel();
     oauth_refresh_ = nullptr;
     statistics_ = nullptr;
     ++statistics_generation_;
@@ -254,16 +258,24 @@ class asio_driver final : public producer_driver,
         callback(self->core_.config().sasl_oauthbearer_config);
         return;
       }
-      if (self->core_.config().sasl_oauthbearer_method == oauthbearer_method::oidc) {
-        // The OIDC token client (KIP-768) is not in the driver yet: say so rather than fail obscurely.
-        self->core_.set_oauthbearer_token_failure(
-            "sasl.oauthbearer.method=oidc: kafkio cannot fetch OIDC tokens yet; set "
-            "producer::set_oauthbearer_token_refresh_callback and fetch the token there");
-        return self->pump();
-      }
+      if (self->oidc_) return self->fetch_oidc_token();
       self->core_.set_oauthbearer_token_failure(
           "no token source: set producer::set_oauthbearer_token_refresh_callback, sasl.oauthbearer.method=oidc with "
           "sasl.oauthbearer.token.endpoint.url, or enable.sasl.oauthbearer.unsecure.jwt");
+      self->pump();
+    });
+  }
+
+  // KIP-768: a token from the OIDC endpoint; the core refreshes it at 80 % of its lifetime and backs off after a
+  // failure (reconnect.backoff.ms), as with any token source.
+  void fetch_oidc_token() {
+    oidc_->fetch([weak = weak_from_this()](oidc::token_result r) {
+      auto self = weak.lock();
+      if (!self || self->core_.is_finished()) return;
+      if (r.error.empty())
+        self->core_.set_oauthbearer_token(std::move(r.token), r.lifetime, std::move(r.principal), {});
+      else
+        self->core_.set_oauthbearer_token_failure(r.error);
       self->pump();
     });
   }
@@ -333,6 +345,7 @@ class asio_driver final : public producer_driver,
   oauthbearer_refresh_function oauth_refresh_;
   bool run_posted_ = false, drain_posted_ = false;
   std::shared_ptr<tls_settings> tls_;  // security.protocol SSL / SASL_SSL; shared with each TLS connection
+  std::shared_ptr<oidc::token_client> oidc_;  // sasl.oauthbearer.method=oidc
 };
 
 }  // namespace kafkio::detail

@@ -1,5 +1,3 @@
-// WORK IN PROGRESS, not included anywhere yet: the driver still fails sasl.oauthbearer.method=oidc with "cannot
-// fetch OIDC tokens yet". Untested; to be wired into asio_driver.hpp and tested before use (issue 11).
 // The OIDC token client of sasl.oauthbearer.method=oidc (KIP-768): the OAuth 2.0 client credentials grant
 // (RFC 6749 §4.4) against sasl.oauthbearer.token.endpoint.url, over HTTP or HTTPS, on the producer's executor.
 //
@@ -11,7 +9,9 @@
 // URL and the cause. Never blocks; cancel() ends a fetch with "cancelled".
 #pragma once
 
-#include <kafkio/detail/oidc_json.hpp>
+#include <kafkio/detail/oidc_protocol.hpp>
+#include <kafkio/detail/tls_context.hpp>
+#include <kafkio/producer_config.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/connect.hpp>
@@ -39,148 +39,33 @@ namespace kafkio::detail::oidc {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
-struct token_result {
-  std::string error;  // "" on success
-  std::string token;
-  std::chrono::milliseconds lifetime{0};
-  std::string principal;
-};
-
-struct endpoint_url {
-  bool https = false;
-  std::string host, port, target;
-};
-
-// "" or why `url` is not http(s)://host[:port][/path].
-inline std::string parse_url(std::string_view url, endpoint_url& out) {
-  std::string_view rest;
-  if (url.starts_with("https://")) out.https = true, rest = url.substr(8);
-  else if (url.starts_with("http://")) rest = url.substr(7);
-  else return "not an http:// or https:// URL";
-  auto slash = rest.find('/');
-  auto authority = rest.substr(0, slash);
-  out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  if (authority.starts_with('[')) {  // an IPv6 literal
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) return "unterminated IPv6 address";
-    out.host = authority.substr(1, close - 1);
-    authority.remove_prefix(close + 1);
-    if (authority.starts_with(':')) out.port = authority.substr(1);
-  } else {
-    auto colon = authority.rfind(':');
-    out.host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) out.port = authority.substr(colon + 1);
-  }
-  if (out.host.empty()) return "no host";
-  if (out.port.empty()) out.port = out.https ? "443" : "80";
-  return {};
-}
-
-// application/x-www-form-urlencoded (RFC 6749 Appendix B): what §2.3.1 applies to the id and secret before Basic.
-inline std::string form_urlencode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '*') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
-inline std::string base64(std::string_view in) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    auto v = (std::uint32_t(std::uint8_t(in[i])) << 16) | (std::uint32_t(std::uint8_t(in[i + 1])) << 8) | std::uint8_t(in[i + 2]);
-    out += alphabet[v >> 18], out += alphabet[(v >> 12) & 63], out += alphabet[(v >> 6) & 63], out += alphabet[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    auto v = std::uint32_t(std::uint8_t(in[i])) << 16;
-    out += alphabet[v >> 18], out += alphabet[(v >> 12) & 63], out += "==";
-  } else if (i + 2 == in.size()) {
-    auto v = (std::uint32_t(std::uint8_t(in[i])) << 16) | (std::uint32_t(std::uint8_t(in[i + 1])) << 8);
-    out += alphabet[v >> 18], out += alphabet[(v >> 12) & 63], out += alphabet[(v >> 6) & 63], out += '=';
-  }
-  return out;
-}
-
-// Reads a token endpoint's successful response (RFC 6749 §5.1). `now` is seconds since the epoch, for a token
-// without expires_in (then the JWT's exp counts, as in the Java client).
-inline token_result parse_token_response(std::string_view body, std::int64_t now) {
-  token_result r;
-  json_fields fields;
-  if (auto why = json_reader(body).read_object(fields); !why.empty()) {
-    r.error = "the response is not a JSON object (" + why + ")";
-    return r;
-  }
-  auto token = fields.find("access_token");
-  if (token == fields.end() || token->second.empty()) {
-    r.error = "the response has no access_token";
-    return r;
-  }
-  if (auto type = fields.find("token_type"); type != fields.end()) {
-    std::string t = type->second;
-    for (auto& c : t) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    if (t != "bearer") {  // RFC 6750: OAUTHBEARER carries bearer tokens only
-      r.error = "token_type '" + type->second + "' is not Bearer";
-      return r;
-    }
-  }
-  r.token = token->second;
-  json_fields claims;
-  if (auto why = jwt_claims(r.token, claims); !why.empty()) {
-    r.error = why;
-    return r;
-  }
-  if (auto sub = claims.find("sub"); sub != claims.end()) r.principal = sub->second;
-  std::int64_t seconds = 0;
-  if (auto e = fields.find("expires_in"); e != fields.end() && json_integer(e->second, seconds)) {
-  } else if (auto exp = claims.find("exp"); exp != claims.end() && json_integer(exp->second, seconds)) {
-    seconds -= now;
-  } else {
-    r.error = "the response has neither expires_in nor a JWT exp claim";
-    return r;
-  }
-  if (seconds <= 0) {
-    r.error = "the token has already expired (lifetime " + std::to_string(seconds) + " s)";
-    return r;
-  }
-  r.lifetime = std::chrono::seconds(seconds);
-  return r;
-}
-
 struct client_settings {
   std::string url, client_id, client_secret, scope;
   std::chrono::milliseconds timeout{30000};
-  std::shared_ptr<asio::ssl::context> tls;  // for https: the trust store (make_tls_context)
+  std::shared_ptr<asio::ssl::context> tls;  // for https: make_tls_context
 };
 
-// The trust for https endpoints: the system's CAs, plus ssl.truststore.location / ssl.truststore.certificates
-// (the same PEM the broker connections trust, tls_context.hpp). Reads files: call it off the loop.
-inline std::shared_ptr<asio::ssl::context> make_tls_context(std::string_view truststore_location,
-                                                            std::string_view truststore_pem, std::string& why) {
+// The trust for an https endpoint: ssl.truststore.location or ssl.truststore.certificates when given (the PEM the
+// broker connections trust), else the system's CAs; always verified, with the host name. Reads files: called
+// when the producer is constructed, never on the loop; throws std::system_error(invalid_config) naming the
+// property, as the broker's TLS settings do (tls_context.hpp).
+inline std::shared_ptr<asio::ssl::context> make_tls_context(const producer_config& c) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   boost::system::error_code ec;
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
   ctx->set_verify_mode(asio::ssl::verify_peer);
-  ctx->set_default_verify_paths(ec);  // a missing system store is not fatal when a trust store is given
-  ec.clear();
-  if (!truststore_location.empty()) {
-    ctx->load_verify_file(std::string(truststore_location), ec);
-    if (ec) why = "ssl.truststore.location '" + std::string(truststore_location) + "': " + ec.message();
-  } else if (!truststore_pem.empty()) {
-    ctx->add_certificate_authority(asio::buffer(truststore_pem.data(), truststore_pem.size()), ec);
-    if (ec) why = "ssl.truststore.certificates: not PEM certificates: " + ec.message();
+  if (!c.ssl_truststore_location.empty()) {
+    ctx->load_verify_file(c.ssl_truststore_location, ec);
+    if (ec) throw_tls_config("ssl.truststore.location", c.ssl_truststore_location, openssl_reason(ec));
+  } else if (!c.ssl_truststore_certificates.empty()) {
+    ctx->add_certificate_authority(asio::buffer(c.ssl_truststore_certificates), ec);
+    if (ec) throw_tls_config("ssl.truststore.certificates", "", "not PEM certificates: " + openssl_reason(ec));
+  } else {
+    ctx->set_default_verify_paths(ec);
+    if (ec)
+      throw_tls_config("sasl.oauthbearer.token.endpoint.url", c.sasl_oauthbearer_token_endpoint_url,
+                       "no trust store given and the system's CA store cannot be read: " + openssl_reason(ec));
   }
   return ctx;
 }
@@ -313,7 +198,7 @@ class token_client : public std::enable_shared_from_this<token_client> {
       return finish("HTTP " + std::to_string(res.result_int()) + " " + std::string(res.reason()) +
                     (excerpt.empty() ? "" : ": " + excerpt));
     }
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
     auto r = parse_token_response(body, now.count());
     std::string why = r.error;
     finish(std::move(why), std::move(r));
@@ -333,5 +218,15 @@ class token_client : public std::enable_shared_from_this<token_client> {
   handler done_;
   std::uint64_t generation_ = 0;
 };
+
+// The client of a producer whose sasl.oauthbearer.method is oidc (validated with the config), or null.
+inline std::shared_ptr<token_client> make_token_client(const asio::any_io_executor& ex, const producer_config& c) {
+  if (!c.uses_oauthbearer() || c.sasl_oauthbearer_method != oauthbearer_method::oidc) return nullptr;
+  client_settings s{c.sasl_oauthbearer_token_endpoint_url, c.sasl_oauthbearer_client_id,
+                    c.sasl_oauthbearer_client_secret, c.sasl_oauthbearer_scope, c.request_timeout, nullptr};
+  endpoint_url url;
+  if (parse_url(s.url, url).empty() && url.https) s.tls = make_tls_context(c);
+  return std::make_shared<token_client>(ex, std::move(s));
+}
 
 }  // namespace kafkio::detail::oidc

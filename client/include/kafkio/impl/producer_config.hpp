@@ -5,6 +5,7 @@
 #pragma once
 
 #include <kafkio/detail/oauthbearer_options.hpp>
+#include <kafkio/detail/oidc_protocol.hpp>
 #include <kafkio/detail/producer_config_tables.hpp>
 
 namespace kafkio {
@@ -78,9 +79,16 @@ inline std::string describe_integer(std::int64_t v) { return std::to_string(v); 
 // The TLS settings: each source of a certificate given once, a client key with its chain, known protocol names.
 inline std::string check_tls(const producer_config& c, std::vector<std::string>& notes) {
   const producer_config defaults;
+  // The trust store also serves an https OIDC token endpoint (oidc_token_client.hpp), with or without TLS to brokers.
+  oidc::endpoint_url token_url;
+  const bool trust_for_oidc = c.uses_oauthbearer() &&
+                              oidc::parse_url(c.sasl_oauthbearer_token_endpoint_url, token_url).empty() && token_url.https;
   bool any_set = c.ssl_certificate_verification != defaults.ssl_certificate_verification;
   for (const auto& p : string_properties)
-    if (p.key.substr(0, 4) == "ssl.") any_set |= c.*p.field != defaults.*p.field;
+    if (p.key.substr(0, 4) == "ssl." && !(trust_for_oidc && p.key.starts_with("ssl.truststore.")))
+      any_set |= c.*p.field != defaults.*p.field;
+  if (trust_for_oidc && !c.ssl_truststore_location.empty() && !c.ssl_truststore_certificates.empty())
+    return "ssl.truststore.location and ssl.truststore.certificates are both set: give one";
   if (!c.uses_tls()) {
     if (any_set)
       notes.push_back("the ssl.* settings are ignored because security.protocol=" +
@@ -144,10 +152,9 @@ inline std::string check_oauthbearer(producer_config& c, std::vector<std::string
       return "enable.sasl.oauthbearer.unsecure.jwt=true and sasl.oauthbearer.method=oidc are both set: give one";
     const auto& url = c.sasl_oauthbearer_token_endpoint_url;
     if (url.empty()) return "sasl.oauthbearer.method=oidc requires sasl.oauthbearer.token.endpoint.url";
-    const auto scheme_end = url.find("://");
-    const auto scheme = url.substr(0, scheme_end == std::string::npos ? 0 : scheme_end);
-    if ((!iequals(scheme, "https") && !iequals(scheme, "http")) || url.size() <= scheme_end + 3)
-      return invalid_value("sasl.oauthbearer.token.endpoint.url", url, "an http:// or https:// URL");
+    oidc::endpoint_url parsed;
+    if (auto why = oidc::parse_url(url, parsed); !why.empty())
+      return invalid_value("sasl.oauthbearer.token.endpoint.url", url, "an http:// or https:// URL: " + why);
     if (c.sasl_oauthbearer_client_id.empty() || c.sasl_oauthbearer_client_secret.empty())
       return "OIDC client credentials need sasl.oauthbearer.client.id and sasl.oauthbearer.client.secret";
     if (!c.sasl_oauthbearer_config.empty())

@@ -1,13 +1,16 @@
-// WORK IN PROGRESS, not included anywhere yet: the driver still fails sasl.oauthbearer.method=oidc with "cannot
-// fetch OIDC tokens yet". Untested; to be wired into asio_driver.hpp and tested before use (issue 11).
-// What the OIDC token client reads: the token endpoint's JSON response (RFC 6749 §5.1) and the JWT payload's
-// claims (RFC 7519), both flat JSON objects, and the JWT's base64url encoding (RFC 4648 §5). Only the top level
+// The sans-io part of the OIDC token client (oidc_token_client.hpp does the I/O): the endpoint URL, the request's
+// encodings (RFC 6749 §2.3.1, Appendix B), and what comes back: the token endpoint's JSON response (RFC 6749 §5.1)
+// and the JWT payload's claims (RFC 7519), both flat JSON objects, and the JWT's base64url encoding (RFC 4648 §5). Only the top level
 // of an object is kept (string values unescaped, numbers and other values as their text); nested values are
 // skipped over but checked for balance. No signature is checked here: the broker validates the token (KIP-768).
 #pragma once
 
+#include <cctype>
+#include <chrono>
 #include <cstdint>
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -199,6 +202,138 @@ inline bool json_integer(std::string_view text, std::int64_t& out) {
   if (i == 0 || (i < text.size() && text[i] != '.' && text[i] != 'e' && text[i] != 'E')) return false;
   out = v;
   return true;
+}
+
+struct token_result {
+  std::string error;  // "" on success
+  std::string token;
+  std::chrono::milliseconds lifetime{0};
+  std::string principal;
+};
+
+struct endpoint_url {
+  bool https = false;
+  std::string host, port, target;
+};
+
+// "" or why `url` is not http(s)://host[:port][/path].
+inline std::string parse_url(std::string_view url, endpoint_url& out) {
+  auto scheme_is = [url](std::string_view scheme) {
+    if (url.size() < scheme.size()) return false;
+    for (std::size_t i = 0; i < scheme.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(url[i])) != scheme[i]) return false;
+    return true;
+  };
+  std::string_view rest;
+  if (scheme_is("https://")) out.https = true, rest = url.substr(8);
+  else if (scheme_is("http://")) rest = url.substr(7);
+  else return "the scheme is not http or https";
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  if (authority.starts_with('[')) {  // an IPv6 literal
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return "an unterminated IPv6 address";
+    out.host = authority.substr(1, close - 1);
+    authority.remove_prefix(close + 1);
+    if (authority.starts_with(':')) out.port = authority.substr(1);
+  } else {
+    auto colon = authority.rfind(':');
+    out.host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) out.port = authority.substr(colon + 1);
+  }
+  if (out.host.empty()) return "no host";
+  if (out.port.empty()) out.port = out.https ? "443" : "80";
+  unsigned long port = 0;
+  for (char c : out.port) port = c >= '0' && c <= '9' && port < 65536 ? port * 10 + (c - '0') : 65536;
+  if (port == 0 || port > 65535) return "port '" + out.port + "' is not a port number";
+  return {};
+}
+
+// application/x-www-form-urlencoded (RFC 6749 Appendix B): what §2.3.1 applies to the id and secret before Basic.
+inline std::string form_urlencode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '*') {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+inline std::string base64(std::string_view in) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    auto v = (std::uint32_t(std::uint8_t(in[i])) << 16) | (std::uint32_t(std::uint8_t(in[i + 1])) << 8) | std::uint8_t(in[i + 2]);
+    out += alphabet[v >> 18], out += alphabet[(v >> 12) & 63], out += alphabet[(v >> 6) & 63], out += alphabet[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    auto v = std::uint32_t(std::uint8_t(in[i])) << 16;
+    out += alphabet[v >> 18], out += alphabet[(v >> 12) & 63], out += "==";
+  } else if (i + 2 == in.size()) {
+    auto v = (std::uint32_t(std::uint8_t(in[i])) << 16) | (std::uint32_t(std::uint8_t(in[i + 1])) << 8);
+    out += alphabet[v >> 18], out += alphabet[(v >> 12) & 63], out += alphabet[(v >> 6) & 63], out += '=';
+  }
+  return out;
+}
+
+// Reads a token endpoint's successful response (RFC 6749 §5.1). `now_ms` is the wall clock (ms since the epoch).
+// The lifetime is the shorter of expires_in and the JWT's exp: the broker goes by exp, which is whole seconds and
+// so up to a second before now + expires_in (a short token refreshed at 80 % of expires_in would be refreshed after
+// the broker considers it expired). A token with neither is refused.
+inline token_result parse_token_response(std::string_view body, std::int64_t now_ms) {
+  token_result r;
+  json_fields fields;
+  if (auto why = json_reader(body).read_object(fields); !why.empty()) {
+    r.error = "the response is not a JSON object (" + why + ")";
+    return r;
+  }
+  auto token = fields.find("access_token");
+  if (token == fields.end() || token->second.empty()) {
+    r.error = "the response has no access_token";
+    return r;
+  }
+  if (auto type = fields.find("token_type"); type != fields.end()) {
+    std::string t = type->second;
+    for (auto& c : t) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (t != "bearer") {  // RFC 6750: OAUTHBEARER carries bearer tokens only
+      r.error = "token_type '" + type->second + "' is not Bearer";
+      return r;
+    }
+  }
+  r.token = token->second;
+  json_fields claims;
+  if (auto why = jwt_claims(r.token, claims); !why.empty()) {
+    r.error = why;
+    return r;
+  }
+  if (auto sub = claims.find("sub"); sub != claims.end()) r.principal = sub->second;
+  std::optional<std::int64_t> lifetime_ms;
+  std::int64_t seconds = 0;
+  if (auto e = fields.find("expires_in"); e != fields.end() && json_integer(e->second, seconds))
+    lifetime_ms = seconds * 1000;
+  if (auto exp = claims.find("exp"); exp != claims.end() && json_integer(exp->second, seconds))
+    lifetime_ms = std::min(lifetime_ms.value_or(INT64_MAX), seconds * 1000 - now_ms);
+  if (!lifetime_ms) {
+    r.error = "the response has neither expires_in nor a JWT exp claim";
+    return r;
+  }
+  if (*lifetime_ms <= 0) {
+    r.error = "the token has already expired (lifetime " + std::to_string(*lifetime_ms) + " ms)";
+    return r;
+  }
+  r.lifetime = std::chrono::milliseconds(*lifetime_ms);
+  return r;
 }
 
 }  // namespace kafkio::detail::oidc
