@@ -10,7 +10,7 @@ Usage:
                                         the client id and secret (RFC 6749 §2.3.1, §4.4); answers
                                         {"access_token", "token_type": "Bearer", "expires_in"} (RFC 6749 §5.1), the
                                         token an RS256 JWS (RFC 7515) with iss, aud, sub (the client id), iat, exp,
-                                        scope;
+                                        scope (when asked for);
                                         wrong credentials get 401 {"error": "invalid_client"}
                                     GET /jwks                       the public key set (RFC 7517)
                                   Each token issued is one line of DIR/oidc-tokens.log: "ISSUED_AT_MS LIFETIME_S SUB".
@@ -138,8 +138,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         lifetime = int(urllib.parse.parse_qs(url.query).get("lifetime", ["3600"])[0])
         now = time.time()
         claims = {"iss": "kafkio-test-oidc", "aud": "kafkio-test-cluster", "sub": user, "iat": int(now),
-                  "exp": int(now) + lifetime,
-                  "scope": form.get("scope", [""])[0]}
+                  "exp": int(now) + lifetime}
+        if form.get("scope"):  # Kafka's validator refuses an empty scope claim
+            claims["scope"] = form["scope"][0]
         header = {"alg": "RS256", "typ": "JWT", "kid": KID}
         signing_input = (b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())).encode()
         token = signing_input.decode() + "." + b64url(sign_rs256(self.server.key, signing_input))
