@@ -165,6 +165,9 @@ class fake_cluster {
     if (ignore) metadata_ignored_on_.insert(node);
     else metadata_ignored_on_.erase(node);
   }
+  // `node` takes Produce requests and never answers them (nor anything after them on that connection): a leader
+  // that stopped taking batches while its connections stay open.
+  void hang_produce_on(int node) { produce_hung_on_.insert(node); }
   // The coordinator moves to `node`: requests to the old one get NOT_COORDINATOR.
   void move_coordinator(int node) { opts_.coordinator = node; }
   // Produce responses ask the client to hold back for this long (throttle_time_ms, as a broker over its quota).
@@ -548,6 +551,10 @@ class fake_cluster {
   }
 
   void respond(fake_session& s, api_key key, byte_buffer response) {
+    if (key == api_key::produce && produce_hung_on_.count(s.node)) {
+      s.muted = true;
+      return;
+    }
     auto& pending = faults_[key];
     if (pending.empty()) return s.queue(framed(response));
     const auto f = pending.front();
@@ -733,6 +740,7 @@ class fake_cluster {
   std::map<api_key, std::deque<fake_fault>> faults_;
   std::deque<std::int16_t> produce_errors_, init_errors_;
   bool hold_ = false;
+  std::set<int> produce_hung_on_;
   std::int32_t produce_throttle_ms_ = 0;
   std::vector<fake_produce_attempt> attempts_;
   std::vector<std::pair<api_key, std::int16_t>> request_log_;

@@ -370,8 +370,8 @@ TEST(ProducerConfigProperties, EffectiveValuesAndHiddenPassword) {
   for (const auto& [k, v] : props) EXPECT_TRUE(keys.insert(k).second) << "duplicate " << k;
   // 27, + 11 TLS keys, + transactional.id and transaction.timeout.ms, + metadata.recovery.strategy and
   // metadata.recovery.rebootstrap.trigger.ms, + statistics.interval.ms, + connections.max.idle.ms, + 8 OAUTHBEARER,
-  // + metadata.max.idle.ms
-  EXPECT_EQ(keys.size(), 53u);
+  // + metadata.max.idle.ms, + 3 KIP-794 partitioner keys
+  EXPECT_EQ(keys.size(), 56u);
 }
 
 TEST(ProducerConfigProperties, UnvalidatedConfigShowsResolvedValues) {
@@ -532,6 +532,44 @@ TEST(ProducerConfigErrors, CodeIsInvalidConfigInTheKafkioCategory) {
   EXPECT_EQ(r.error, make_error_code(client_errc::invalid_config));
   EXPECT_EQ(&r.error.category(), &kafkio::client_category());
   EXPECT_EQ(r.error.message(), "invalid configuration");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(ProducerConfigPartitioner, Kip794KeysParseAndRoundTrip) {
+  auto r = kafkio::producer_config::parse({{"bootstrap.servers", "h:1"},
+                                           {"partitioner.adaptive.partitioning.enable", "false"},
+                                           {"partitioner.availability.timeout.ms", "1500"},
+                                           {"partitioner.ignore.keys", "TRUE"}});
+  ASSERT_TRUE(r) << r.message;
+  EXPECT_FALSE(r.config.partitioner_adaptive_partitioning);
+  EXPECT_EQ(r.config.partitioner_availability_timeout, std::chrono::milliseconds(1500));
+  EXPECT_TRUE(r.config.partitioner_ignore_keys);
+  EXPECT_TRUE(r.notes.empty());
+  auto again = kafkio::producer_config::parse(r.config.to_properties());
+  ASSERT_TRUE(again) << again.message;
+  EXPECT_EQ(again.config.partitioner_availability_timeout, std::chrono::milliseconds(1500));
+  EXPECT_TRUE(again.config.partitioner_ignore_keys);
+  const kafkio::producer_config defaults;
+  EXPECT_TRUE(defaults.partitioner_adaptive_partitioning) << "on by default, as in Java";
+  EXPECT_EQ(defaults.partitioner_availability_timeout.count(), 0);
+}
+
+TEST(ProducerConfigPartitioner, Kip794KeysSayWhatIsWrongOrIgnored) {
+  auto bad = kafkio::producer_config::parse({{"bootstrap.servers", "h:1"}, {"partitioner.ignore.keys", "yes"}});
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(bad.message, "invalid value 'yes' for partitioner.ignore.keys: expected true or false");
+  auto negative =
+      kafkio::producer_config::parse({{"bootstrap.servers", "h:1"}, {"partitioner.availability.timeout.ms", "-1"}});
+  EXPECT_FALSE(negative);
+  auto ignored = kafkio::producer_config::parse(
+      {{"bootstrap.servers", "h:1"}, {"partitioner", "murmur2_random"}, {"partitioner.availability.timeout.ms", "100"}});
+  ASSERT_TRUE(ignored) << ignored.message;
+  ASSERT_EQ(ignored.notes.size(), 1u);
+  EXPECT_EQ(ignored.notes[0], "the partitioner.* settings (KIP-794) are ignored because partitioner=murmur2_random "
+                              "(they tune the default partitioner)");
 }
 
 }  // namespace

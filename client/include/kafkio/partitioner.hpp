@@ -3,15 +3,20 @@
 // The default matches the Java client (KIP-794): a keyed record goes to toPositive(murmur2(key)) % partitions —
 // the same partition the Java client and librdkafka's `murmur2_random` pick — and records without a key stick to
 // one partition until about batch.size bytes went there, then move to another chosen uniformly at random, so
-// small unkeyed records still fill batches instead of being spread one per partition.
+// small unkeyed records still fill batches instead of being spread one per partition. With KIP-794's adaptive
+// partitioning (the default, as in Java) the next partition is drawn with weights that favour partitions with
+// fewer batches waiting, and leaves out partitions whose leader has stopped taking batches (producer_core's
+// sticky_weights()).
 #pragma once
 
 #include <kafkio/protocol/murmur2.hpp>
 
 #include <cstdint>
 #include <functional>
+#include <algorithm>
 #include <optional>
 #include <random>
+#include <span>
 #include <string_view>
 
 namespace kafkio {
@@ -26,19 +31,34 @@ namespace detail {
 // Sticky state for one topic (unkeyed records).
 class sticky_partition {
  public:
+  // The partition for the next unkeyed record; a new one is drawn uniformly when needs_pick().
   std::int32_t current(std::int32_t partitions, std::minstd_rand& rng) {
-    if (partition_ < 0 || partition_ >= partitions) pick(partitions, rng);
+    if (needs_pick(partitions)) pick(partitions, rng);
     return partition_;
   }
-  // Called after a record of `bytes` went to the sticky partition; switches once batch_size bytes went there.
-  void on_appended(std::size_t bytes, std::size_t batch_size, std::int32_t partitions, std::minstd_rand& rng) {
-    produced_ += bytes;
-    if (produced_ >= batch_size) pick(partitions, rng);
+  // None chosen yet, the topic shrank below it, or batch_size bytes went to it.
+  bool needs_pick(std::int32_t partitions) const noexcept {
+    return partition_ < 0 || partition_ >= partitions || switch_due_;
   }
-
- private:
+  // Called after a record of `bytes` went to the sticky partition; the next record switches once batch_size bytes
+  // went there (drawn then, so that weights see the queues as they are at that moment).
+  void on_appended(std::size_t bytes, std::size_t batch_size, std::int32_t, std::minstd_rand&) {
+    produced_ += bytes;
+    if (produced_ >= batch_size) switch_due_ = true;
+  }
+  // KIP-794: draws partition i with probability weight(i) / total, where cumulative[i] is the sum of the weights
+  // of partitions 0..i (a partition of weight 0 is never drawn). Empty or all zero: uniform, as pick().
+  void pick(std::int32_t partitions, std::minstd_rand& rng, std::span<const std::uint32_t> cumulative) {
+    if (cumulative.size() != static_cast<std::size_t>(partitions) || cumulative.empty() || cumulative.back() == 0)
+      return pick(partitions, rng);
+    produced_ = 0;
+    switch_due_ = false;
+    const auto r = static_cast<std::uint32_t>(rng() % cumulative.back());
+    partition_ = static_cast<std::int32_t>(std::upper_bound(cumulative.begin(), cumulative.end(), r) - cumulative.begin());
+  }
   void pick(std::int32_t partitions, std::minstd_rand& rng) {
     produced_ = 0;
+    switch_due_ = false;
     if (partitions <= 1) {
       partition_ = 0;
       return;
@@ -48,8 +68,11 @@ class sticky_partition {
     if (partition_ >= 0 && next >= partition_) ++next;
     partition_ = next;
   }
+
+ private:
   std::int32_t partition_ = -1;
   std::size_t produced_ = 0;
+  bool switch_due_ = false;
 };
 
 inline std::int32_t partition_for_key(std::string_view key, std::int32_t partitions) noexcept {

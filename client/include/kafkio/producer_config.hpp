@@ -138,6 +138,14 @@ struct producer_config {
   milliseconds max_block{60000};
   // partitioner (kafkio's own key; Java has partitioner.class).
   partitioner_type partitioner = partitioner_type::murmur2_sticky;
+  // KIP-794, for the default partitioner (murmur2_sticky) as in the Java client: the next sticky partition of
+  // unkeyed records is chosen with weights that favour partitions with fewer batches queued
+  // (partitioner.adaptive.partitioning.enable), and leaves out partitions whose leader has had batches ready but
+  // could not take them for longer than partitioner.availability.timeout.ms (0: never left out).
+  // partitioner.ignore.keys: keyed records are placed as unkeyed ones.
+  bool partitioner_adaptive_partitioning = true;
+  milliseconds partitioner_availability_timeout{0};
+  bool partitioner_ignore_keys = false;
   // socket.connection.setup.timeout.ms — time allowed for one connection attempt.
   milliseconds socket_connection_setup_timeout{10000};
   // reconnect.backoff.ms, reconnect.backoff.max.ms — exponential backoff between connection attempts to a broker.

@@ -219,6 +219,10 @@ class producer_core {
     time_point throttled_until{};
     time_point last_active{};  // the last request sent or response received (connections.max.idle.ms)
     time_point reauthenticate_at = time_point::max();  // KIP-368: before the broker's session lifetime ends
+    // KIP-794's availability: the last pass that found batches due for this leader, and the last Produce request
+    // sent to it. Apart by more than partitioner.availability.timeout.ms, its partitions are left out when unkeyed
+    // records pick a partition.
+    time_point ready_at{}, drained_at{};
     broker_metrics stats;
     std::string address() const { return host + ":" + port; }
   };
@@ -247,6 +251,8 @@ class producer_core {
   topic_queue& topic_for(std::string_view name);
   std::error_code append(topic_queue& t, const producer_record& r, completion_id done, std::uint64_t generation);
   std::int32_t choose_partition(topic_queue& t, const producer_record& r, std::int32_t partitions);
+  std::span<const std::uint32_t> sticky_weights(const topic_queue& t, std::int32_t partitions);
+  bool leader_available(std::int32_t node_id) const;
   void place_waiting_records(topic_queue& t);
   void fail_waiting_records(topic_queue& t, std::error_code ec);
   void serve_room_waiters();
@@ -377,6 +383,7 @@ class producer_core {
     bool lingering;  // its front batch may still wait; it rides along with a request that goes anyway
   };
   std::vector<ready_partition> ready_scratch_;                        // run(): partitions with something to send
+  std::vector<std::uint32_t> sticky_weights_scratch_;                 // sticky_weights(): running sums
   std::vector<std::pair<topic_queue*, std::int32_t>> parts_scratch_;  // run(): those of one leader
   struct produce_partition_data {
     const std::string* topic;

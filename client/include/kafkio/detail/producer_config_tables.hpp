@@ -77,8 +77,8 @@ struct integer_property {
 using ms = std::chrono::milliseconds;
 
 // Ranges are the Java client's (ConfigDef validators; INT fields cannot exceed int32), except where noted.
-inline const std::array<integer_property, 21>& integer_properties() {
-  static const std::array<integer_property, 21> table{{
+inline const std::array<integer_property, 22>& integer_properties() {
+  static const std::array<integer_property, 22> table{{
       {"linger.ms", 0, int64_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.linger.count(); },
        [](producer_config& c, std::int64_t v) { c.linger = ms(v); }},
       {"batch.size", 0, int32_max, [](const producer_config& c) -> std::optional<std::int64_t> { return c.batch_size; },
@@ -115,6 +115,9 @@ inline const std::array<integer_property, 21>& integer_properties() {
       {"metadata.max.idle.ms", 5000, int64_max,
        [](const producer_config& c) -> std::optional<std::int64_t> { return c.metadata_max_idle.count(); },
        [](producer_config& c, std::int64_t v) { c.metadata_max_idle = ms(v); }},
+      {"partitioner.availability.timeout.ms", 0, int64_max,
+       [](const producer_config& c) -> std::optional<std::int64_t> { return c.partitioner_availability_timeout.count(); },
+       [](producer_config& c, std::int64_t v) { c.partitioner_availability_timeout = ms(v); }},
       {"connections.max.idle.ms", 0, int64_max,
        [](const producer_config& c) -> std::optional<std::int64_t> { return c.connections_max_idle.count(); },
        [](producer_config& c, std::int64_t v) { c.connections_max_idle = ms(v); }},
@@ -272,6 +275,26 @@ inline const string_property* find_string_property(std::string_view key) {
   return nullptr;
 }
 
+// ---- true/false properties ----------------------------------------------------------------------------------------
+
+struct bool_property {
+  std::string_view key;
+  bool producer_config::*field;
+};
+
+inline constexpr bool_property bool_properties[] = {
+    {"enable.ssl.certificate.verification", &producer_config::ssl_certificate_verification},
+    {"enable.sasl.oauthbearer.unsecure.jwt", &producer_config::sasl_oauthbearer_unsecure_jwt},
+    {"partitioner.adaptive.partitioning.enable", &producer_config::partitioner_adaptive_partitioning},
+    {"partitioner.ignore.keys", &producer_config::partitioner_ignore_keys},
+};
+
+inline const bool_property* find_bool_property(std::string_view key) {
+  for (const auto& p : bool_properties)
+    if (p.key == key) return &p;
+  return nullptr;
+}
+
 // librdkafka's names (what confluent-kafka's users bring) for keys that mean the same thing: parse() reads them as
 // the key they stand for. The one table of aliases; the Python binding passes these through.
 struct property_alias {
@@ -299,7 +322,7 @@ inline constexpr std::string_view tls_versions[] = {"TLSv1.2", "TLSv1.3"};
 
 // ---- keys ------------------------------------------------------------------------------------------------------
 
-// Every key parse() accepts that is not in the integer table.
+// Every key parse() accepts that is not in the integer, string or true/false tables.
 inline constexpr std::string_view other_keys[] = {
     "bootstrap.servers",      "client.id",             "acks",
     "compression.type",       "compression.level",     "compression.gzip.level",
@@ -307,8 +330,8 @@ inline constexpr std::string_view other_keys[] = {
     "partitioner",            "transactional.id",
     "security.protocol",      "sasl.mechanism",        "sasl.username",
     "sasl.password",          "ssl.keystore.location", "ssl.truststore.type",
-    "ssl.keystore.type",      "enable.ssl.certificate.verification", "metadata.recovery.strategy",
-    "sasl.oauthbearer.method", "enable.sasl.oauthbearer.unsecure.jwt", "client.dns.lookup"};
+    "ssl.keystore.type",      "metadata.recovery.strategy", "sasl.oauthbearer.method",
+    "client.dns.lookup"};
 
 // Java producer keys kafkio deliberately lacks, so the message can say so instead of "unknown".
 struct unsupported_key {
@@ -340,6 +363,7 @@ inline std::string unknown_key_message(std::string_view key) {
   for (const auto& p : integer_properties()) consider(p.key);
   for (auto k : other_keys) consider(k);
   for (const auto& p : string_properties) consider(p.key);
+  for (const auto& p : bool_properties) consider(p.key);
   for (const auto& a : property_aliases) consider(a.alias);
   std::string message = "unknown property '" + std::string(key) + "'";
   // Small relative to the key: a typo, not a different word.

@@ -201,6 +201,14 @@ inline std::string check_and_resolve(producer_config& c, std::vector<std::string
   if (to_string(c.partitioner).empty())
     return invalid_value("partitioner", describe_integer(static_cast<int>(c.partitioner)),
                          one_of<partitioner_type>(partitioner_spellings));
+  if (c.partitioner != partitioner_type::murmur2_sticky) {
+    const producer_config defaults;
+    if (c.partitioner_adaptive_partitioning != defaults.partitioner_adaptive_partitioning ||
+        c.partitioner_availability_timeout != defaults.partitioner_availability_timeout ||
+        c.partitioner_ignore_keys != defaults.partitioner_ignore_keys)
+      notes.push_back("the partitioner.* settings (KIP-794) are ignored because partitioner=" +
+                      std::string(to_string(c.partitioner)) + " (they tune the default partitioner)");
+  }
   if (to_string(c.security_protocol).empty())
     return invalid_value("security.protocol", describe_integer(static_cast<int>(c.security_protocol)),
                          one_of<security_protocol_type>(security_protocol_spellings));
@@ -367,10 +375,6 @@ inline config_result producer_config::parse(const property_list& properties) {
       if (!iequals(value, "PEM"))
         return fail(invalid_value(key, value, "PEM (kafkio reads PEM only; convert a JKS or PKCS12 store with "
                                               "keytool and openssl)"));
-    } else if (key == "enable.ssl.certificate.verification") {
-      if (iequals(value, "true")) c.ssl_certificate_verification = true;
-      else if (iequals(value, "false")) c.ssl_certificate_verification = false;
-      else return fail(invalid_value(key, value, "true or false"));
     } else if (key == "acks") {
       if (!parse_enum<acks_mode>(acks_spellings, key, value, c.acks, error)) return fail(error);
     } else if (key == "compression.type") {
@@ -399,9 +403,9 @@ inline config_result producer_config::parse(const property_list& properties) {
     } else if (key == "sasl.oauthbearer.method") {
       if (!parse_enum<oauthbearer_method>(oauthbearer_method_spellings, key, value, c.sasl_oauthbearer_method, error))
         return fail(error);
-    } else if (key == "enable.sasl.oauthbearer.unsecure.jwt") {
-      if (iequals(value, "true")) c.sasl_oauthbearer_unsecure_jwt = true;
-      else if (iequals(value, "false")) c.sasl_oauthbearer_unsecure_jwt = false;
+    } else if (auto* flag = find_bool_property(key)) {
+      if (iequals(value, "true")) c.*flag->field = true;
+      else if (iequals(value, "false")) c.*flag->field = false;
       else return fail(invalid_value(key, value, "true or false"));
     } else if (key == "enable.idempotence") {
       if (iequals(value, "true")) c.enable_idempotence = true;
@@ -481,12 +485,11 @@ inline property_list producer_config::to_properties(bool reveal_secrets) const {
   add("sasl.password", reveal_secrets || sasl_password.empty() ? std::string_view(sasl_password) : "[hidden]");
   add("metadata.recovery.strategy", to_string(metadata_recovery));
   add("sasl.oauthbearer.method", to_string(sasl_oauthbearer_method));
-  add("enable.sasl.oauthbearer.unsecure.jwt", sasl_oauthbearer_unsecure_jwt ? "true" : "false");
   for (const auto& p : detail::string_properties) {
     const std::string& v = this->*p.field;
     add(p.key, !p.secret || reveal_secrets || v.empty() ? std::string_view(v) : "[hidden]");
   }
-  add("enable.ssl.certificate.verification", ssl_certificate_verification ? "true" : "false");
+  for (const auto& p : detail::bool_properties) add(p.key, this->*p.field ? "true" : "false");
   for (const auto& p : detail::integer_properties()) {
     auto v = p.key == "delivery.timeout.ms" ? std::optional<std::int64_t>(effective_delivery_timeout().count())
                                             : p.get(*this);

@@ -155,7 +155,42 @@ inline std::int32_t producer_core::choose_partition(topic_queue& t, const produc
       return r.key ? detail::partition_for_key(*r.key, n) : static_cast<std::int32_t>(rng_() % static_cast<std::uint32_t>(n));
     case partitioner_type::murmur2_sticky: break;
   }
-  return r.key ? detail::partition_for_key(*r.key, n) : t.sticky.current(n, rng_);
+  if (r.key && !cfg_.partitioner_ignore_keys) return detail::partition_for_key(*r.key, n);
+  if (t.sticky.needs_pick(n)) t.sticky.pick(n, rng_, sticky_weights(t, n));
+  return t.sticky.current(n, rng_);
+}
+
+// KIP-794, as the Java client's BuiltInPartitioner: each partition weighs (the longest queue + 1 - its queue), in
+// batches waiting to be sent, so a partition whose leader is slow to take batches (its queue grows) gets fewer new
+// ones; partitions of an unavailable leader (leader_available) or without a leader weigh 0. Empty when adaptive
+// partitioning is off or every partition weighs 0 (then the choice is uniform). Computed only when the sticky
+// partition switches (once per batch.size bytes), over the topic's partitions.
+inline std::span<const std::uint32_t> producer_core::sticky_weights(const topic_queue& t, std::int32_t n) {
+  if (!cfg_.partitioner_adaptive_partitioning || n <= 1) return {};
+  std::size_t longest = 0;
+  for (std::int32_t p = 0; p < n && static_cast<std::size_t>(p) < t.partitions.size(); ++p)
+    longest = std::max(longest, t.partitions[static_cast<std::size_t>(p)].queued.size());
+  auto& sums = sticky_weights_scratch_;
+  sums.clear();
+  std::uint32_t total = 0;
+  for (std::int32_t p = 0; p < n; ++p) {
+    const auto queued = static_cast<std::size_t>(p) < t.partitions.size() ? t.partitions[static_cast<std::size_t>(p)].queued.size() : 0;
+    const auto leader = metadata_.leader_for(t.name, p);
+    if (leader >= 0 && leader_available(leader)) total += static_cast<std::uint32_t>(longest + 1 - queued);
+    sums.push_back(total);
+  }
+  if (total == 0) return {};
+  return sums;
+}
+
+// partitioner.availability.timeout.ms (0: always available): a pass found batches due for the leader more than
+// the timeout after the last Produce request it was sent (it is down, its connection is not ready, or its
+// answers are so slow that the next batches wait behind the ones in flight).
+inline bool producer_core::leader_available(std::int32_t node_id) const {
+  if (cfg_.partitioner_availability_timeout.count() <= 0) return true;
+  auto it = links_.find(node_id);
+  if (it == links_.end()) return true;
+  return it->second.ready_at - it->second.drained_at <= cfg_.partitioner_availability_timeout;
 }
 
 inline std::error_code producer_core::append(topic_queue& t, const producer_record& r, completion_id done,
@@ -214,7 +249,8 @@ inline std::error_code producer_core::append(topic_queue& t, const producer_reco
   b->records.push_back({done, *r.timestamp_ms, generation});
   b->reserved_bytes += charge;
   buffered_bytes_ += charge;
-  if (!r.partition && !r.key && cfg_.partitioner == partitioner_type::murmur2_sticky)
+  if (!r.partition && (!r.key || cfg_.partitioner_ignore_keys) &&
+      cfg_.partitioner == partitioner_type::murmur2_sticky)
     t.sticky.on_appended(charge, batch_size(), n, rng_);
   if (b->builder.size_in_bytes() >= batch_size()) {
     b->full = true;

@@ -7,6 +7,7 @@ inline producer_core::link& producer_core::link_for(std::int32_t node_id) {
   auto& l = links_[node_id];
   if (l.host.empty()) {
     l.node_id = node_id;
+    l.ready_at = l.drained_at = clock_.now();
     if (const auto* b = metadata_.broker(node_id)) {
       l.host = b->host;
       l.port = std::to_string(b->port);

@@ -105,6 +105,7 @@ inline void producer_core::run() {
     }
     if (!due) continue;
     auto& l = link_for(leader);
+    l.ready_at = now;  // KIP-794's availability (leader_available): due batches, taken or not
     if (l.st != link::state::ready) {
       ensure_connected(l, now);
       continue;
@@ -348,6 +349,7 @@ inline void producer_core::drain_to(link& l, std::vector<std::pair<topic_queue*,
     ++counters_.produce_requests;
     counters_.batches_sent += taken.size();
     ++l.produce_in_flight;
+    l.drained_at = now;
     send_request(l, std::move(frame), corr, expect_response,
                  [this, taken = std::move(taken), version](link& l, std::error_code ec, protocol::bytes_view f) mutable {
                    if (l.produce_in_flight) --l.produce_in_flight;
