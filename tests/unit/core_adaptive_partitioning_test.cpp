@@ -38,22 +38,33 @@ void place_leaders(core_harness& h) {
   h.cluster.set_leader("t", 1, 2);
 }
 
-TEST(CoreAdaptivePartitioning, AHungLeaderIsLeftOutAfterTheAvailabilityTimeout) {
-  core_harness h(two_brokers(), adaptive_props({{"partitioner.availability.timeout.ms", "200"}}));
+// Node 2 never answers Produce; after a warm-up record (metadata and both connections), `n` records as send_spread.
+std::array<int, 2> send_spread_with_node_2_hung(core_harness& h, int n) {
   place_leaders(h);
   h.cluster.hang_produce_on(2);
-  h.send({"t", 0, std::nullopt, "warm-up"});  // metadata and both connections
+  h.send({"t", 0, std::nullopt, "warm-up"});
   h.advance(std::chrono::milliseconds(50));
-  const auto placed = send_spread(h, 300);
+  return send_spread(h, n);
+}
+
+// Records not completed: those waiting for the hung leader.
+std::size_t records_waiting(const core_harness& h) {
+  std::size_t waiting = 0;
+  for (const auto& [id, r] : h.records())
+    if (!h.done(id)) ++waiting;
+  return waiting;
+}
+
+TEST(CoreAdaptivePartitioning, AHungLeaderIsLeftOutAfterTheAvailabilityTimeout) {
+  core_harness h(two_brokers(), adaptive_props({{"partitioner.availability.timeout.ms", "200"}}));
+  const auto placed = send_spread_with_node_2_hung(h, 300);
   // Node 2 takes one request (a partition has one batch in flight without idempotence) and never answers it: 200 ms
   // after that request, with batches due for it, its partition weighs 0.
   std::size_t to_hung = 0;
   for (const auto& attempt : h.cluster.produce_attempts()) to_hung += attempt.node == 2;
   EXPECT_LE(to_hung, 5u) << "requests that reached the hung leader";
   // Records queued for partition 1 once it was left out: at most what 200 ms of 10 ms gaps hold, plus its 5.
-  std::size_t queued_for_hung = 0;
-  for (const auto& [id, r] : h.records())
-    if (!h.done(id)) ++queued_for_hung;
+  const auto queued_for_hung = records_waiting(h);
   std::cout << "partition 0: " << placed[0] << " delivered; hung leader: " << to_hung << " requests, "
             << queued_for_hung << " records waiting\n";
   EXPECT_GE(queued_for_hung, 3u) << "it was chosen before it was left out";
@@ -65,14 +76,8 @@ TEST(CoreAdaptivePartitioning, AHungLeaderIsLeftOutAfterTheAvailabilityTimeout) 
 
 TEST(CoreAdaptivePartitioning, WithoutTheTimeoutAHungLeaderStillGetsFewerRecords) {
   core_harness h(two_brokers(), adaptive_props({}));
-  place_leaders(h);
-  h.cluster.hang_produce_on(2);
-  h.send({"t", 0, std::nullopt, "warm-up"});
-  h.advance(std::chrono::milliseconds(50));
-  send_spread(h, 300);
-  std::size_t waiting = 0;
-  for (const auto& [id, r] : h.records())
-    if (!h.done(id)) ++waiting;
+  send_spread_with_node_2_hung(h, 300);
+  const auto waiting = records_waiting(h);
   // Its queue grows, so its weight falls towards 1 against the other partition's (longest + 1): far fewer than
   // the half a uniform choice would give it.
   std::cout << waiting << " of 300 records waiting for the hung leader\n";
@@ -83,14 +88,8 @@ TEST(CoreAdaptivePartitioning, WithoutTheTimeoutAHungLeaderStillGetsFewerRecords
 TEST(CoreAdaptivePartitioning, TurnedOffTheChoiceIsUniform) {
   core_harness h(two_brokers(), adaptive_props({{"partitioner.adaptive.partitioning.enable", "false"},
                                                 {"partitioner.availability.timeout.ms", "200"}}));
-  place_leaders(h);
-  h.cluster.hang_produce_on(2);
-  h.send({"t", 0, std::nullopt, "warm-up"});
-  h.advance(std::chrono::milliseconds(50));
-  send_spread(h, 300);
-  std::size_t waiting = 0;
-  for (const auto& [id, r] : h.records())
-    if (!h.done(id)) ++waiting;
+  send_spread_with_node_2_hung(h, 300);
+  const auto waiting = records_waiting(h);
   std::cout << waiting << " of 300 records waiting for the hung leader\n";
   EXPECT_GT(waiting, 120u) << "about half of 300 go to the hung leader";
 }
