@@ -1,5 +1,6 @@
 #include "master.hpp"
 
+#include "atomic_writer.hpp"
 #include "shared_stats.hpp"
 #include "worker.hpp"
 
@@ -256,6 +257,14 @@ int run_master(const server_options& options) {
     return 1;
   }
   for (const auto& note : cfg.notes) std::cerr << "kafkio-server: note: " << note << "\n";
+  if (cfg.config.transactional()) {
+    std::cerr << "kafkio-server: transactional.id is not a server property: the producer of ordinary requests is "
+                 "not transactional, and each worker makes its own transactional producer for ?atomic=true requests, "
+                 "with an id from --transactional-id-prefix\n";
+    return 1;
+  }
+  if (auto atomic = atomic_producer_config(options.producer_properties, "probe"); !atomic)
+    std::cerr << "kafkio-server: note: ?atomic=true requests will be refused: " << atomic.message << "\n";
   // TLS certificates and keys are read when a producer is constructed: read them once here too, so that an
   // unreadable one stops the server before any worker starts (no I/O happens before a producer's first record).
   if (cfg.config.uses_tls()) {

@@ -136,6 +136,12 @@ const std::vector<flag>& flags() {
        [](server_options& o, std::string_view v) {
          return parse_seconds(v, o.unready_after) ? "" : bad("unready-after", v, "seconds > 0");
        }},
+      {"transactional-id-prefix",
+       "?atomic=true: worker N's transactional.id is PREFIX-HOSTNAME-PORT-N (default kafkio-server)",
+       [](server_options& o, std::string_view v) {
+         o.transactional_id_prefix = std::string(v);
+         return v.empty() || v.size() > 200 ? bad("transactional-id-prefix", v, "1 to 200 characters") : "";
+       }},
       {"retry-after", "seconds in the Retry-After header of 429 answers (default 1)",
        [](server_options& o, std::string_view v) {
          return parse_int(v, o.retry_after_seconds, 0, 3600) ? "" : bad("retry-after", v, "an integer in [0, 3600]");

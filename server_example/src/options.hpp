@@ -46,6 +46,9 @@ struct server_options {
   seconds restart_backoff_min{0.1};
   seconds restart_backoff_max{10};
 
+  // ?atomic=true: each worker's transactional producer has the id <prefix>-<host name>-<port>-<worker index>.
+  std::string transactional_id_prefix = "kafkio-server";
+
   bool verbose = false;
 };
 

@@ -252,11 +252,12 @@ std::optional<request_error> parse_query(std::string_view query, produce_query& 
     auto name = percent_decode(pair.substr(0, eq), true);
     auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
     if (!name || !value) return request_error{400, 400, "malformed percent-encoding in the query string"};
-    if (*name == "async") {
+    if (*name == "async" || *name == "atomic") {
       auto v = lower(*value);
-      if (v == "true" || v == "1" || v.empty()) out.async = true;
-      else if (v == "false" || v == "0") out.async = false;
-      else return request_error{400, 400, "async must be true or false"};
+      bool& flag = *name == "async" ? out.async : out.atomic;
+      if (v == "true" || v == "1" || v.empty()) flag = true;
+      else if (v == "false" || v == "0") flag = false;
+      else return request_error{400, 400, *name + " must be true or false"};
     } else if (*name == "key") {
       out.key = std::move(*value);
     } else if (*name == "partition") {
@@ -265,6 +266,10 @@ std::optional<request_error> parse_query(std::string_view query, produce_query& 
       out.partition = *p;
     }
   }
+  if (out.async && out.atomic)
+    return request_error{400, 400,
+                         "atomic=true and async=true exclude each other: an atomic write answers once its transaction "
+                         "committed"};
   return std::nullopt;
 }
 
@@ -334,6 +339,21 @@ parsed_records parse_records(std::string_view body, embedded_format format, cons
     out.records.push_back(std::move(r));
   }
   return out;
+}
+
+kafkio::producer_record as_producer_record(const owned_record& r, std::string_view topic,
+                                           std::vector<kafkio::header>& headers) {
+  headers.clear();
+  for (const auto& h : r.headers)
+    headers.push_back({h.name, h.value ? std::optional<std::string_view>(*h.value) : std::nullopt});
+  kafkio::producer_record pr;
+  pr.topic = topic;
+  pr.partition = r.partition;
+  if (r.key) pr.key = *r.key;
+  if (r.value) pr.value = *r.value;
+  pr.headers = headers;
+  pr.timestamp_ms = r.timestamp_ms;
+  return pr;
 }
 
 std::size_t record_charge(const owned_record& r) noexcept {

@@ -69,10 +69,11 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
 // The query parameters the produce endpoints use.
 struct produce_query {
   bool async = false;                  // ?async=true: answer 204 before Kafka acknowledged
+  bool atomic = false;                 // ?atomic=true: the request's records in one transaction (kafkio's own)
   std::optional<std::string> key;      // ?key= for application/octet-stream
   std::optional<std::int32_t> partition;  // ?partition= for application/octet-stream
 };
-// Splits "path?query"; unknown parameters are ignored. An error for a malformed value.
+// Splits "path?query"; unknown parameters are ignored. An error for a malformed value, and for async with atomic.
 std::optional<request_error> parse_query(std::string_view query, produce_query& out);
 
 struct owned_header {
@@ -101,6 +102,10 @@ struct parsed_records {
 // json: key and value are any JSON, stored as their compact serialisation; binary: base64 strings; text: strings.
 // Malformed JSON is 400; well-formed JSON of the wrong shape (no records, a bad field, bad base64) is 422.
 parsed_records parse_records(std::string_view body, embedded_format format, const parse_limits& limits);
+
+// The record as the producer takes it: views of `r`'s bytes, its headers in `headers` (reused by the caller).
+kafkio::producer_record as_producer_record(const owned_record& r, std::string_view topic,
+                                           std::vector<kafkio::header>& headers);
 
 // What the producer charges against buffer.memory for the record (kafkio::buffer_charge); the server uses it to
 // refuse a request up front (429) rather than half-accept it.

@@ -44,6 +44,20 @@ http_response too_busy(worker_context& ctx, unsigned version, std::size_t record
   return res;
 }
 
+std::size_t request_charge(const std::vector<owned_record>& records) {
+  std::size_t charge = 0;
+  for (const auto& r : records) charge += record_charge(r);
+  return charge;
+}
+
+// A request that could never fit, however long it waited.
+http_response too_large(unsigned version, std::size_t buffer_memory, std::string_view type) {
+  return error_response(version, http::status::payload_too_large, 413,
+                        "the request's records need more than the producer's buffer.memory (" +
+                            std::to_string(buffer_memory) + " bytes)",
+                        type);
+}
+
 // The answer once every record completed (REST Proxy's status rules: v2_request_status).
 http_response answer(worker_context& ctx, unsigned version, const std::vector<record_outcome>& outcomes,
                      std::string_view type) {
@@ -54,6 +68,29 @@ http_response answer(worker_context& ctx, unsigned version, const std::vector<re
   if (st.error)
     return error_response(version, static_cast<http::status>(st.status), st.error->error_code, st.error->message, type);
   return make_response(version, static_cast<http::status>(st.status), offsets_body(outcomes), type);
+}
+
+// ?atomic=true: the records in one transaction of the worker's atomic producer, all visible or none.
+asio::awaitable<http_response> produce_atomic(worker_context& ctx, unsigned version,
+                                              const std::vector<owned_record>& records, const request_plan& plan) {
+  auto& writer = *ctx.atomic;
+  if (!writer.available())
+    co_return error_response(version, http::status::bad_request, 400,
+                             "atomic=true is unavailable: the server's producer properties allow no transactional "
+                             "producer (" + writer.unavailable_reason() + ")",
+                             plan.response_type);
+  if (request_charge(records) > writer.buffer_memory())
+    co_return too_large(version, writer.buffer_memory(), plan.response_type);
+  auto out = co_await writer.write(records, plan.target.topic);
+  if (!out.committed) {
+    ctx.stats.records_failed.fetch_add(records.size(), std::memory_order_relaxed);
+    ctx.stats.transactions_aborted.fetch_add(1, std::memory_order_relaxed);
+    co_return error_response(version, static_cast<http::status>(out.status), out.error_code, out.message,
+                             plan.response_type);
+  }
+  ctx.stats.records_produced.fetch_add(records.size(), std::memory_order_relaxed);
+  ctx.stats.transactions_committed.fetch_add(1, std::memory_order_relaxed);
+  co_return make_response(version, http::status::ok, offsets_body(out.records), plan.response_type);
 }
 
 asio::awaitable<http_response> produce(worker_context& ctx, const http_request& req, const request_plan& plan) {
@@ -81,34 +118,21 @@ asio::awaitable<http_response> produce(worker_context& ctx, const http_request& 
                              plan.response_type);
   }
 
+  if (plan.query.atomic) co_return co_await produce_atomic(ctx, version, records, plan);
+
   // Admission: all records of the request or none. Half-accepting would leave the client unsure what to resend.
-  std::size_t charge = 0;
-  for (const auto& r : records) charge += record_charge(r);
-  if (charge > ctx.buffer_memory)
-    co_return error_response(version, http::status::payload_too_large, 413,
-                             "the request's records need more than the producer's buffer.memory (" +
-                                 std::to_string(ctx.buffer_memory) + " bytes)");
+  const std::size_t charge = request_charge(records);
+  if (charge > ctx.buffer_memory) co_return too_large(version, ctx.buffer_memory, plan.response_type);
   if (ctx.inflight_charge + charge > ctx.buffer_memory) co_return too_busy(ctx, version, records.size());
 
   auto state = std::make_shared<produce_state>(co_await asio::this_coro::executor, records.size());
   std::vector<kafkio::header> headers;
   for (std::size_t i = 0; i < records.size(); ++i) {
-    const auto& r = records[i];
-    headers.clear();
-    for (const auto& h : r.headers)
-      headers.push_back({h.name, h.value ? std::optional<std::string_view>(*h.value) : std::nullopt});
-    kafkio::producer_record pr;
-    pr.topic = plan.target.topic;
-    pr.partition = r.partition;
-    if (r.key) pr.key = *r.key;
-    if (r.value) pr.value = *r.value;
-    pr.headers = headers;
-    pr.timestamp_ms = r.timestamp_ms;
-    const std::size_t c = record_charge(r);
+    const std::size_t c = record_charge(records[i]);
     ctx.inflight_charge += c;
     // try_send: if buffer.memory is used up anyway (our estimate is only an estimate), fail at once instead of
     // letting records queue without bound.
-    ctx.producer.try_send(pr, [state, i, c, &ctx](std::error_code ec, kafkio::record_metadata md) {
+    ctx.producer.try_send(as_producer_record(records[i], plan.target.topic, headers), [state, i, c, &ctx](std::error_code ec, kafkio::record_metadata md) {
       ctx.inflight_charge -= c;
       (ec ? ctx.stats.records_failed : ctx.stats.records_produced).fetch_add(1, std::memory_order_relaxed);
       state->outcomes[i] = record_outcome{ec, md.partition, md.offset, md.timestamp_ms};

@@ -39,6 +39,7 @@ struct worker_slot {
   counter records_produced{0};   // acknowledged by Kafka
   counter records_failed{0};     // completed with an error
   counter records_rejected{0};   // refused before the producer (429: buffer full)
+  counter transactions_committed{0}, transactions_aborted{0};  // ?atomic=true requests
   counter connections_accepted{0};
   counter connections_timed_out{0};
   counter connections_shed{0};   // idle connections closed to make room at --max-connections

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <optional>
 
@@ -170,7 +171,8 @@ asio::awaitable<void> graceful_shutdown(worker_context& ctx, shutdown_parts part
   while (ctx.connections > 0) co_await wait_for_session_change(ctx);
   fresh_grace.cancel();
 
-  // Every request is answered; now deliver what the producer still holds (?async=true records among them).
+  // Every request is answered; now deliver what the producers still hold (?async=true records among them).
+  co_await ctx.atomic->close();
   auto [ec] = co_await ctx.producer.async_close(use_tuple);
   parts.metrics_timer.cancel();
   ctx.publish_producer_metrics();
@@ -206,27 +208,31 @@ int run_worker(const server_options& options, const kafkio::config_result& produ
     return 1;
   }
   // A broker that is down makes the producer log every reconnect attempt: at most 5 lines a second reach stderr
-  // (a blocking write to a full pipe would stall the loop), with a count of what was left out.
+  // (a blocking write to a full pipe would stall the loop), with a count of what was left out. One budget for both
+  // of the worker's producers.
   struct log_budget {
     clock::time_point window{};
     int used = 0;
     long suppressed = 0;
   };
-  producer->set_logger([index, verbose = options.verbose, budget = log_budget{}](kafkio::log_level level,
-                                                                                  std::string_view msg) mutable {
-    if (!verbose && level < kafkio::log_level::warning) return;
-    const auto now = clock::now();
-    if (now - budget.window >= std::chrono::seconds(1)) {
-      if (budget.suppressed)
-        std::cerr << prefix(index) << "kafkio: (" << budget.suppressed << " more log lines suppressed)\n";
-      budget = {now, 0, 0};
-    }
-    if (++budget.used > 5) {
-      ++budget.suppressed;
-      return;
-    }
-    std::cerr << prefix(index) << "kafkio: " << msg << "\n";
-  });
+  std::function<void(kafkio::log_level, std::string_view)> log =
+      [index, verbose = options.verbose, budget = log_budget{}](kafkio::log_level level,
+                                                                 std::string_view msg) mutable {
+        if (!verbose && level < kafkio::log_level::warning) return;
+        const auto now = clock::now();
+        if (now - budget.window >= std::chrono::seconds(1)) {
+          if (budget.suppressed)
+            std::cerr << prefix(index) << "kafkio: (" << budget.suppressed << " more log lines suppressed)\n";
+          budget = {now, 0, 0};
+        }
+        if (++budget.used > 5) {
+          ++budget.suppressed;
+          return;
+        }
+        std::cerr << prefix(index) << "kafkio: " << msg << "\n";
+      };
+  auto shared_log = [&log](kafkio::log_level level, std::string_view msg) { log(level, msg); };
+  producer->set_logger(shared_log);
   const bool verbose = options.verbose;
 
   auto& slot = stats.slot(index);
@@ -247,7 +253,14 @@ int run_worker(const server_options& options, const kafkio::config_result& produ
     return 1;
   }
 
-  worker_context ctx(options, stats, index, *producer, io.get_executor());
+  // The transactional producer of ?atomic=true requests, named after this worker's place (atomic_writer.hpp).
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  const auto id = atomic_transactional_id(options.transactional_id_prefix, host, acceptor.local_endpoint(ec).port(),
+                                          index);
+  atomic_writer atomic(io.get_executor(), atomic_producer_config(options.producer_properties, id), shared_log);
+
+  worker_context ctx(options, stats, index, *producer, atomic, io.get_executor());
   asio::steady_timer metrics_timer(io);
   int exit_code = 0;
   asio::co_spawn(io, accept_loop(ctx, acceptor), log_failure(index));

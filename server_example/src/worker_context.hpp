@@ -2,6 +2,7 @@
 // there are no locks: the counters in `stats` are atomics only because other processes read them.
 #pragma once
 
+#include "atomic_writer.hpp"
 #include "options.hpp"
 #include "shared_stats.hpp"
 
@@ -34,8 +35,9 @@ struct session_entry {
 };
 
 struct worker_context {
-  worker_context(const server_options& o, shared_stats& all, int i, kafkio::producer& p, asio::any_io_executor ex)
-      : options(o), all_stats(all), stats(all.slot(i)), index(i), producer(p),
+  worker_context(const server_options& o, shared_stats& all, int i, kafkio::producer& p, atomic_writer& a,
+                 asio::any_io_executor ex)
+      : options(o), all_stats(all), stats(all.slot(i)), index(i), producer(p), atomic(&a),
         buffer_memory(static_cast<std::size_t>(p.config().buffer_memory)),
         sessions_changed(std::move(ex), asio::steady_timer::time_point::max()) {}
 
@@ -44,6 +46,7 @@ struct worker_context {
   worker_slot& stats;
   int index;
   kafkio::producer& producer;
+  atomic_writer* atomic;          // ?atomic=true requests: the worker's transactional producer
   std::size_t buffer_memory;      // the producer's buffer.memory: admission limit of inflight_charge
   std::size_t inflight_charge = 0;  // what records handed to the producer and not yet completed are charged
   bool stopping = false;          // graceful shutdown began: no new connections, no keep-alive

@@ -115,9 +115,13 @@ struct consumed {
   long long offset = -1;
   std::string headers, key, value;  // as printed: NO_HEADERS or k:v,k:v ; "null" for null
 };
-inline std::vector<consumed> consume(const std::string& topic, std::size_t max, int timeout_ms = 20000) {
-  auto r = run_command({kafka_script(), "consume", topic, "--max", std::to_string(max), "--timeout-ms",
-                        std::to_string(timeout_ms)});
+// read_committed: only records of committed transactions (and of no transaction), as Kafka's isolation.level.
+inline std::vector<consumed> consume(const std::string& topic, std::size_t max, int timeout_ms = 20000,
+                                     bool read_committed = false) {
+  std::vector<std::string> argv{kafka_script(), "consume", topic, "--max", std::to_string(max), "--timeout-ms",
+                                std::to_string(timeout_ms)};
+  if (read_committed) argv.push_back("--read-committed");
+  auto r = run_command(argv);
   std::vector<consumed> out;
   std::istringstream in(r.out);
   for (std::string line; std::getline(in, line);) {

@@ -5,6 +5,7 @@
 #include "json_exact.hpp"
 #include "options.hpp"
 #include "produce_request.hpp"
+#include "atomic_writer.hpp"
 #include "openapi.hpp"
 #include "rest_metadata.hpp"
 #include "rest_response.hpp"
@@ -149,6 +150,38 @@ TEST(ServerQuery, ParsesAsyncKeyPartition) {
     ASSERT_TRUE(err) << bad;
     EXPECT_EQ(err->status, 400u);
   }
+}
+
+TEST(ServerQuery, AtomicIsABooleanThatExcludesAsync) {
+  ks::produce_query q;
+  EXPECT_FALSE(ks::parse_query("atomic=true", q));
+  EXPECT_TRUE(q.atomic);
+  EXPECT_FALSE(q.async);
+  ks::produce_query q2;
+  EXPECT_FALSE(ks::parse_query("atomic=false&async=true", q2));
+  EXPECT_FALSE(q2.atomic);
+  EXPECT_TRUE(q2.async);
+  ks::produce_query q3;
+  auto err = ks::parse_query("atomic=yes", q3);  // true, 1, false, 0 or nothing
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->status, 400u);
+  EXPECT_NE(err->message.find("atomic must be true or false"), std::string::npos) << err->message;
+  ks::produce_query q4;
+  err = ks::parse_query("async=true&atomic=true", q4);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->status, 400u);
+  EXPECT_NE(err->message.find("exclude each other"), std::string::npos) << err->message;
+}
+
+TEST(ServerAtomicId, NamesTheWorkersPlace) {
+  EXPECT_EQ(ks::atomic_transactional_id("kafkio-server", "web-3", 8082, 1), "kafkio-server-web-3-8082-1");
+  auto cfg = ks::atomic_producer_config({{"bootstrap.servers", "k:9092"}}, "kafkio-server-web-3-8082-1");
+  ASSERT_TRUE(cfg) << cfg.message;
+  EXPECT_TRUE(cfg.config.transactional());
+  // Transactions need idempotence: with it switched off among the server's properties, no atomic producer.
+  auto off = ks::atomic_producer_config({{"bootstrap.servers", "k:9092"}, {"enable.idempotence", "false"}}, "x");
+  EXPECT_FALSE(off);
+  EXPECT_FALSE(off.message.empty());
 }
 
 TEST(ServerBody, JsonFormatKeepsJsonText) {
