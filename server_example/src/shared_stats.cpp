@@ -31,6 +31,7 @@ void worker_slot::publish(const kafkio::producer_metrics& m, bool has_metadata) 
   p_batches_sent.store(m.batches_sent, r);
   p_produce_requests.store(m.produce_requests, r);
   p_retries.store(m.retries, r);
+  p_batches_split.store(m.batches_split, r);
   p_metadata_requests.store(m.metadata_requests, r);
   p_producer_id_resets.store(m.producer_id_resets, r);
   p_requests_in_flight.store(m.requests_in_flight, r);
@@ -190,6 +191,8 @@ std::string render_prometheus(const shared_stats& s) {
       {"kafkio_producer_batches_sent_total", "counter", "Record batches sent (retries included).", &worker_slot::p_batches_sent},
       {"kafkio_producer_produce_requests_total", "counter", "Produce requests sent.", &worker_slot::p_produce_requests},
       {"kafkio_producer_retries_total", "counter", "Batch retries.", &worker_slot::p_retries},
+      {"kafkio_producer_batches_split_total", "counter", "Batches split in two after MESSAGE_TOO_LARGE.",
+       &worker_slot::p_batches_split},
       {"kafkio_producer_metadata_requests_total", "counter", "Metadata requests sent.", &worker_slot::p_metadata_requests},
       {"kafkio_producer_producer_id_resets_total", "counter", "New producer ids after a broken sequence.",
        &worker_slot::p_producer_id_resets},

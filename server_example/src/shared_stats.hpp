@@ -52,7 +52,7 @@ struct worker_slot {
 
   // The worker's producer, copied from producer::metrics() about once a second (gauges of this worker's producer).
   counter p_records_accepted{0}, p_records_acked{0}, p_records_failed{0}, p_record_bytes_acked{0};
-  counter p_batches_sent{0}, p_produce_requests{0}, p_retries{0}, p_metadata_requests{0};
+  counter p_batches_sent{0}, p_produce_requests{0}, p_retries{0}, p_batches_split{0}, p_metadata_requests{0};
   counter p_producer_id_resets{0}, p_requests_in_flight{0}, p_buffered_bytes{0}, p_waiting_for_room{0};
   std::atomic<std::uint32_t> broker_count{0};
   std::array<broker_slot, max_brokers_reported> brokers{};

@@ -183,6 +183,35 @@ TEST_F(producer_test, OversizedRecordRejectedByBrokerFailsAlone) {
   verify_read_back(topic);
 }
 
+// A topic whose max.message.bytes (4 KiB) is far below batch.size (64 KiB): the broker refuses the first batches
+// with MESSAGE_TOO_LARGE and the producer splits them until they fit (docs/producer.md, "Batches too large for the
+// topic"). Every record that fits on its own is written once, in order per partition; the one 6 KB record fails
+// alone with the broker's error. With lz4 the parts are compressed again.
+TEST_F(producer_test, BatchesTooLargeForTheTopicAreSplitAndOnlyTheOversizedRecordFails) {
+  for (const char* codec : {"none", "lz4"}) {
+    SCOPED_TRACE(codec);
+    const auto topic = unique_topic(std::string("split-") + codec);
+    create_topic(topic, 2, {.configs = {"max.message.bytes=4096"}});
+    auto p = make_producer({{"batch.size", "65536"}, {"linger.ms", "200"}, {"compression.type", codec}});
+    for (std::size_t i = 0; i < 400; ++i)
+      send(*p, {.topic = topic, .key = "k" + std::to_string(i % 2), .value = i == 123 ? noise(6000, 3) : noise(100, static_cast<std::uint32_t>(i))});
+    ASSERT_TRUE(wait_all());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+      EXPECT_EQ(deliveries[i].completions, 1);
+      if (i == 123) {
+        EXPECT_EQ(deliveries[i].ec, kafka_errc::message_too_large) << deliveries[i].ec.message();
+      } else {
+        EXPECT_FALSE(deliveries[i].ec) << "record " << i << ": " << deliveries[i].ec.message();
+      }
+    }
+    EXPECT_GE(p->metrics().batches_split, 2u) << "400 records of 100 B in 4 KiB batches take splits";
+    verify_read_back(topic);
+    sent.clear();
+    deliveries.clear();
+    completed = 0;
+  }
+}
+
 // A burst into a topic created a moment ago: the broker creates the partitions' logs one by one after TopicCommand
 // returned, so the first batch of some partition gets NOT_LEADER_OR_FOLLOWER and is retried, while the partition's
 // next batches (pipelined, up to 5 in flight) arrive once the log exists. A broker without state for a producer id

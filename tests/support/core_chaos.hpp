@@ -45,17 +45,30 @@ struct chaos_result {
 };
 
 inline void check_sequences(const fake_cluster& cluster, std::vector<std::string>& violations) {
-  // (producer id, topic, partition) -> distinct (base sequence, count) in order of first arrival
-  std::map<std::tuple<std::int64_t, std::string, std::int32_t>, std::vector<std::pair<std::int32_t, std::int32_t>>> chains;
+  // (producer id, topic, partition) -> distinct (base sequence, count) in order of first arrival, and the ones
+  // refused as too large (MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE): not written, so the producer may resend their
+  // sequences split into smaller batches (docs/producer.md, "Batches too large for the topic are split").
+  using range = std::pair<std::int32_t, std::int32_t>;
+  using chain_key = std::tuple<std::int64_t, std::string, std::int32_t>;
+  std::map<chain_key, std::vector<range>> chains, too_large;
   for (const auto& a : cluster.produce_attempts()) {
     if (a.producer_id < 0) continue;
-    auto& c = chains[{a.producer_id, a.topic, a.partition}];
-    std::pair<std::int32_t, std::int32_t> b{a.base_sequence, static_cast<std::int32_t>(a.records.size())};
+    const chain_key key{a.producer_id, a.topic, a.partition};
+    auto& c = chains[key];
+    range b{a.base_sequence, static_cast<std::int32_t>(a.records.size())};
     if (std::find(c.begin(), c.end(), b) == c.end()) c.push_back(b);
+    if (a.error == 10 || a.error == 18) too_large[key].push_back(b);
   }
   for (const auto& [key, c] : chains) {
+    const auto& refused = too_large[key];
+    auto part_of_refused = [&](range b) {
+      return std::any_of(refused.begin(), refused.end(), [&](range r) {
+        return r != b && r.first <= b.first && b.first + b.second <= r.first + r.second;
+      });
+    };
     std::int32_t expected = 0;
     for (const auto& [base, count] : c) {
+      if (base != expected && part_of_refused({base, count})) continue;  // a part of a split batch
       if (base != expected) {
         violations.push_back("producer " + std::to_string(std::get<0>(key)) + " " + std::get<1>(key) + "-" +
                              std::to_string(std::get<2>(key)) + ": sequence " + std::to_string(base) +

@@ -211,3 +211,59 @@ TEST(RecordBatchReader, RandomBytesNeverCrash) {
     }
   }
 }
+
+// What a producer reads back from its own builder to split a batch (record_batch_builder::records_section()).
+TEST(RecordSectionReader, GivesBackEveryRecordOfABuilderWithDeltasAndHeaders) {
+  std::mt19937 rng(7);
+  const auto records = random_records(rng, 12, 200);
+  record_batch_builder b;
+  append_all(b, records);
+  std::error_code ec;
+  (void)b.seal({.codec = compression_codec::zstd}, ec);  // sealing leaves the section as appended
+  ASSERT_FALSE(ec);
+  record_section_reader rd(b.records_section(), b.record_count());
+  record_view rv;
+  std::size_t i = 0;
+  for (; rd.next(rv); ++i) {
+    ASSERT_LT(i, records.size());
+    EXPECT_EQ(rv.offset_delta, static_cast<std::int32_t>(i));
+    EXPECT_EQ(b.base_timestamp() + rv.timestamp_delta, records[i].timestamp);
+    EXPECT_EQ(rv.key.has_value(), records[i].key.has_value());
+    if (rv.key) {
+      EXPECT_EQ(str(*rv.key), *records[i].key);
+    }
+    EXPECT_EQ(rv.value.has_value(), records[i].value.has_value());
+    if (rv.value) {
+      EXPECT_EQ(str(*rv.value), *records[i].value);
+    }
+    std::size_t h = 0;
+    for (const auto& header : rv.headers()) {
+      ASSERT_LT(h, records[i].headers.size());
+      EXPECT_EQ(header.key, records[i].headers[h].first);
+      ++h;
+    }
+    EXPECT_EQ(h, records[i].headers.size());
+  }
+  EXPECT_EQ(i, records.size());
+  EXPECT_FALSE(rd.error());
+}
+
+TEST(RecordSectionReader, ACutOrOverlongSectionIsCorruptNotACrash) {
+  std::mt19937 rng(8);
+  record_batch_builder b;
+  append_all(b, random_records(rng, 5, 80));
+  const auto section = b.records_section();
+  for (std::size_t cut = 0; cut < section.size(); ++cut) {
+    record_section_reader rd(section.first(cut), b.record_count());
+    record_view rv;
+    int n = 0;
+    while (rd.next(rv)) ++n;
+    EXPECT_LT(n, b.record_count()) << "cut at " << cut;
+    EXPECT_EQ(rd.error(), make_error_code(client_errc::corrupt_batch)) << "cut at " << cut;
+  }
+  record_section_reader fewer(section, b.record_count() - 1);  // bytes left after the last record it expects
+  record_view rv;
+  while (fewer.next(rv)) {
+  }
+  EXPECT_EQ(fewer.error(), make_error_code(client_errc::corrupt_batch));
+}

@@ -29,6 +29,7 @@ struct producer_metrics {
   std::uint64_t batches_sent = 0;      // batches put into Produce requests (retries included)
   std::uint64_t produce_requests = 0;
   std::uint64_t retries = 0;           // batch retries
+  std::uint64_t batches_split = 0;     // batches split in two after MESSAGE_TOO_LARGE / RECORD_LIST_TOO_LARGE
   std::uint64_t metadata_requests = 0;
   std::uint64_t rebootstraps = 0;      // bootstrap.servers tried again (metadata.recovery.strategy=rebootstrap)
   std::uint64_t oauthbearer_tokens = 0;  // OAUTHBEARER tokens taken (the first and each refresh)

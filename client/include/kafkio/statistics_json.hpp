@@ -133,6 +133,7 @@ inline std::string statistics_json(const producer_metrics& m, const statistics_c
   own.number("batches_sent", m.batches_sent);
   own.number("produce_requests", m.produce_requests);
   own.number("retries", m.retries);
+  own.number("batches_split", m.batches_split);
   own.number("metadata_requests", m.metadata_requests);
   own.number("rebootstraps", m.rebootstraps);
   own.number("producer_id_resets", m.producer_id_resets);

@@ -18,6 +18,13 @@ inline protocol::bytes_view as_bytes(std::string_view s) noexcept {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
+// The sequence number `n` records after `s`. Sequences wrap from INT32_MAX to 0 (Kafka's
+// DefaultRecordBatch.incrementSequence).
+constexpr std::int32_t sequence_after(std::int32_t s, std::int32_t n) noexcept {
+  const auto next = static_cast<std::int64_t>(s) + n;
+  return static_cast<std::int32_t>(next > INT32_MAX ? next - INT32_MAX - 1 : next);
+}
+
 struct producer_batch {
   struct record_slot {
     completion_id done;

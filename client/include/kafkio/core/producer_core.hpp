@@ -32,6 +32,7 @@
 #include <kafkio/core/produce_error.hpp>
 #include <kafkio/core/producer_batch.hpp>
 #include <kafkio/core/request_pipeline.hpp>
+#include <kafkio/protocol/record_batch_reader.hpp>
 #include <kafkio/protocol/request.hpp>
 #include <kafkio/core/ring_queue.hpp>
 #include <kafkio/core/time_source.hpp>
@@ -263,6 +264,7 @@ class producer_core {
                              std::uint64_t generation);
   void finish_batch(batch& b, std::error_code ec, std::int64_t base_offset, std::int64_t log_append_time);
   void recycle(batch_ptr b);
+  batch_ptr pooled_batch();
   void finish_close();
 
   // connections and metadata (impl/links.hpp)
@@ -332,6 +334,8 @@ class producer_core {
   void handle_partition_result(batch_ptr b, std::int16_t error, std::int64_t base_offset, std::int64_t log_append_time,
                                std::optional<std::string_view> message, time_point now);
   void retry_batch(batch_ptr b, std::error_code why, time_point now);
+  bool split_batch(batch_ptr& b, std::string_view why, time_point now);
+  static std::size_t sequence_position(const pqueue& q, const batch& b);
   void fail_batch(batch_ptr b, std::error_code ec);
   void schedule(time_point when) noexcept {
     if (when < wakeup_at_ && !finished()) wakeup_at_ = when;

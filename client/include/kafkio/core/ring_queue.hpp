@@ -48,6 +48,7 @@ class ring_queue {
   const T& front() const noexcept { return *slot(0); }
   T& back() noexcept { return *slot(count_ - 1); }
   T& operator[](std::size_t i) noexcept { return *slot(i); }
+  const T& operator[](std::size_t i) const noexcept { return *slot(i); }
 
   template <class... A>
   T& emplace_back(A&&... args) {

@@ -195,6 +195,9 @@ class record_batch_builder {
   std::int32_t record_count() const noexcept { return count_; }
   bool empty() const noexcept { return count_ == 0; }
   std::int64_t base_timestamp() const noexcept { return base_timestamp_; }
+  // The records as appended, uncompressed, without the header (record_section_reader walks them). Valid until the
+  // next append() or reset(); seal() leaves it as it is.
+  bytes_view records_section() const noexcept { return bytes_view(records_).subspan(batch_layout::records); }
 
   // Appends one record. Fails with record_too_large (and appends nothing) if the record or the batch would exceed
   // what the format can describe.

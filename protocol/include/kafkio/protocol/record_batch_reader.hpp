@@ -280,6 +280,8 @@ class record_batch_reader {
     return true;
   }
 
+  friend class record_section_reader;
+
   static constexpr std::size_t min_record_size = 7;  // length, attributes, 2 deltas, key, value, header count
 
   bytes_view input_;
@@ -293,6 +295,35 @@ class record_batch_reader {
   reader records_reader_{bytes_view{}};
   std::int32_t records_left_ = 0;
   byte_buffer decompressed_;
+};
+
+// The records of one uncompressed records section, e.g. record_batch_builder::records_section() when a producer
+// splits a batch the broker found too large. Every record is checked as it is read; a malformed one ends the walk
+// with error() set (corrupt_batch), as does anything left after `count` records.
+class record_section_reader {
+ public:
+  record_section_reader(bytes_view section, std::int32_t count) : reader_(section), left_(count) {}
+
+  // The next record (offset and timestamp are the deltas: the section has no base); false after the last one.
+  bool next(record_view& out) {
+    if (ec_ || left_ <= 0) return false;
+    if (!record_batch_reader::parse_record(reader_, out, true)) return fail();
+    out.offset = out.offset_delta;
+    out.timestamp = out.timestamp_delta;
+    if (--left_ == 0 && reader_.remaining() != 0) return fail();
+    return true;
+  }
+  std::error_code error() const noexcept { return ec_; }
+
+ private:
+  bool fail() {
+    ec_ = make_error_code(client_errc::corrupt_batch);
+    left_ = 0;
+    return false;
+  }
+  reader reader_;
+  std::int32_t left_;
+  std::error_code ec_;
 };
 
 }  // namespace kafkio::protocol

@@ -219,13 +219,7 @@ inline std::error_code producer_core::append(topic_queue& t, const producer_reco
   }
   if (!b) {
     const auto now = clock_.now();  // read only when a batch opens (once per record showed in profiles)
-    batch_ptr nb;
-    if (!batch_pool_.empty()) {
-      nb = std::move(batch_pool_.back());
-      batch_pool_.pop_back();
-    } else {
-      nb = std::make_unique<batch>();
-    }
+    batch_ptr nb = pooled_batch();
     nb->topic = &t.name;
     nb->partition = p;
     nb->builder.reset(*r.timestamp_ms);
@@ -354,6 +348,13 @@ inline void producer_core::recycle(batch_ptr b) {
   b->producer_epoch = -1;
   b->base_sequence = -1;
   if (batch_pool_.size() < 64) batch_pool_.push_back(std::move(b));
+}
+
+inline producer_core::batch_ptr producer_core::pooled_batch() {
+  if (batch_pool_.empty()) return std::make_unique<batch>();
+  auto b = std::move(batch_pool_.back());
+  batch_pool_.pop_back();
+  return b;
 }
 
 inline void producer_core::flush(completion_id id) {

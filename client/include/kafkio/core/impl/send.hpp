@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace kafkio::core {
@@ -190,9 +191,7 @@ inline std::error_code producer_core::assign_sequence(pqueue& q, batch& b) {
     b.producer_id = producer_id_;
     b.producer_epoch = producer_epoch_;
     b.base_sequence = q.next_sequence;
-    // Sequences wrap from INT32_MAX to 0 (DefaultRecordBatch.incrementSequence).
-    auto next = static_cast<std::int64_t>(q.next_sequence) + b.record_count();
-    q.next_sequence = static_cast<std::int32_t>(next > INT32_MAX ? next - INT32_MAX - 1 : next);
+    q.next_sequence = sequence_after(q.next_sequence, b.record_count());
     if (b.sealed)
       return protocol::restamp_producer_fields(b.builder.sealed_bytes(), b.producer_id, b.producer_epoch,
                                                b.base_sequence);
@@ -456,7 +455,11 @@ inline void producer_core::handle_partition_result(batch_ptr b, std::int16_t err
     case produce_error_action::new_producer_id:
       producer_id_reset_wanted_ = true;
       return retry_batch(std::move(b), ec, now);
-    case produce_error_action::fail: return fail_batch(std::move(b), ec);
+    case produce_error_action::fail:
+      if ((ec == kafka_errc::message_too_large || ec == kafka_errc::record_list_too_large) &&
+          split_batch(b, find_kafka_error(error)->name, now))
+        return;
+      return fail_batch(std::move(b), ec);
   }
 }
 
@@ -470,14 +473,86 @@ inline void producer_core::retry_batch(batch_ptr b, std::error_code why, time_po
   schedule(b->retry_at);
   auto& q = queue_of(*b);
   q.one_at_a_time = true;
-  // Back in sequence order, ahead of every batch not yet sent (those are newer).
+  const auto pos = sequence_position(q, *b);
+  q.queued.insert_at(pos, std::move(b));
+}
+
+// Where a batch that was sent goes back into its queue: in sequence order, ahead of every batch not yet sent
+// (those are newer).
+inline std::size_t producer_core::sequence_position(const pqueue& q, const batch& b) {
   std::size_t pos = 0;
   for (; pos < q.queued.size(); ++pos) {
     const auto& o = q.queued[pos];
-    if (o->base_sequence < 0 || o->attempts == 0 || (b->base_sequence >= 0 && o->base_sequence > b->base_sequence))
+    if (o->base_sequence < 0 || o->attempts == 0 || (b.base_sequence >= 0 && o->base_sequence > b.base_sequence))
       break;
   }
-  q.queued.insert_at(pos, std::move(b));
+  return pos;
+}
+
+// MESSAGE_TOO_LARGE or RECORD_LIST_TOO_LARGE for a batch of several records: the broker wrote none of it (the
+// topic's max.message.bytes, or the broker's segment size, is below what batch.size let through). As the Java
+// client does, the batch is split instead of failing records that each fit: two halves take its place in the
+// queue, each split again if still too large, so after at most log2(records) round trips only a record too large
+// on its own fails. Under idempotence the halves carry the sequence range the broker refused (base.., base+n1..),
+// so nothing is renumbered and no copy can be written twice. The split counts as an attempt, like a retry (which
+// keeps the halves in sequence order should a later batch come back behind them). False if `b` cannot be split
+// (one record, or its records unreadable); `b` is then left to the caller.
+inline bool producer_core::split_batch(batch_ptr& b, std::string_view why, time_point now) {
+  const auto count = b->record_count();
+  if (count < 2 || finished()) return false;
+  const std::array<std::int32_t, 2> sizes{count / 2, count - count / 2};
+  std::array<batch_ptr, 2> halves;
+  protocol::record_section_reader records(b->builder.records_section(), count);
+  protocol::record_view rv;
+  auto& headers = header_scratch_;
+  std::int32_t next = 0;  // index of the next record of b
+  for (std::size_t h = 0; h < halves.size(); ++h) {
+    auto& half = halves[h];
+    half = pooled_batch();
+    half->topic = b->topic;
+    half->partition = b->partition;
+    half->builder.reset(b->records[static_cast<std::size_t>(next)].timestamp_ms);
+    half->created = b->created;
+    half->deadline = b->deadline;
+    half->retry_at = now;
+    half->attempts = b->attempts + 1;
+    half->full = true;
+    half->producer_id = b->producer_id;
+    half->producer_epoch = b->producer_epoch;
+    half->base_sequence = b->base_sequence < 0 ? -1 : sequence_after(b->base_sequence, next);
+    for (std::int32_t i = 0; i < sizes[h]; ++i, ++next) {
+      const auto& slot = b->records[static_cast<std::size_t>(next)];
+      if (!records.next(rv)) break;
+      headers.assign(rv.headers().begin(), rv.headers().end());
+      if (half->builder.append(slot.timestamp_ms, rv.key, rv.value, headers)) break;
+      half->records.push_back(slot);
+    }
+    if (half->record_count() != sizes[h]) {  // cannot happen for a builder's own records; never lose any
+      for (auto& made : halves)
+        if (made) {
+          made->records.clear();
+          recycle(std::move(made));
+        }
+      return false;
+    }
+  }
+  // buffer.memory stays charged as before, shared between the halves.
+  halves[0]->reserved_bytes = b->reserved_bytes * static_cast<std::size_t>(sizes[0]) / static_cast<std::size_t>(count);
+  halves[1]->reserved_bytes = b->reserved_bytes - halves[0]->reserved_bytes;
+  ++counters_.batches_split;
+  log(log_level::warning, *b->topic + "-" + std::to_string(b->partition) + ": " + std::string(why) + " for " +
+                              std::to_string(count) + " records (" + std::to_string(b->builder.size_in_bytes()) +
+                              " bytes uncompressed): split into batches of " + std::to_string(sizes[0]) + " and " +
+                              std::to_string(sizes[1]));
+  auto& q = queue_of(*b);
+  q.one_at_a_time = true;
+  const auto pos = sequence_position(q, *b);
+  q.queued.insert_at(pos, std::move(halves[1]));
+  q.queued.insert_at(pos, std::move(halves[0]));
+  b->records.clear();  // their completions now belong to the halves
+  recycle(std::move(b));
+  wake();
+  return true;
 }
 
 inline void producer_core::fail_batch(batch_ptr b, std::error_code ec) {
