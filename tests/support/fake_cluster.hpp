@@ -613,6 +613,7 @@ class fake_cluster {
         t.error_code = 3;  // UNKNOWN_TOPIC_OR_PARTITION
         continue;
       }
+      t.topic_id = topic_id_of(name);  // on the wire from v10
       for (std::size_t p = 0; p < it->second.size(); ++p) {
         auto& part = t.partitions.emplace_back();
         part.partition_index = static_cast<std::int32_t>(p);
@@ -627,15 +628,29 @@ class fake_cluster {
   protocol::produce_response produce(fake_session& s, const protocol::produce_request& req, std::int16_t version) {
     protocol::produce_response m;
     m.throttle_time_ms = produce_throttle_ms_;
+    std::set<int> leaders_named;
     for (const auto& td : req.topic_data) {
       auto& tr = m.responses.emplace_back();
       tr.name = td.name;
+      tr.topic_id = td.topic_id;
+      // v13+ names the topic by id (KIP-516): an id no topic has is UNKNOWN_TOPIC_ID for each of its partitions.
+      std::string topic = td.name;
+      if (version >= 13) {
+        topic.clear();
+        for (const auto& [name, parts] : topics_)
+          if (topic_id_of(name) == td.topic_id) topic = name;
+      }
       for (const auto& pd : td.partition_data) {
         auto& pr = tr.partition_responses.emplace_back();
         pr.index = pd.index;
         pr.log_start_offset = 0;
+        if (topic.empty()) {
+          pr.error_code = 100;
+          pr.base_offset = -1;
+          continue;
+        }
         fake_produce_attempt a;
-        a.topic = td.name;
+        a.topic = topic;
         a.partition = pd.index;
         a.node = s.node;
         a.connection = s.id;
@@ -647,11 +662,25 @@ class fake_cluster {
         if (a.error == 6 && leader_of(a.topic, a.partition) > 0) {
           pr.current_leader.leader_id = leader_of(a.topic, a.partition);
           pr.current_leader.leader_epoch = topics_[a.topic][static_cast<std::size_t>(a.partition)].leader_epoch;
+          leaders_named.insert(pr.current_leader.leader_id);
         }
         attempts_.push_back(std::move(a));
       }
     }
+    for (int n : leaders_named) {  // KIP-951: where to find the leaders named above (v10+)
+      auto& e = m.node_endpoints.emplace_back();
+      e.node_id = n;
+      std::tie(e.host, e.port) = address_(n);
+    }
     return m;
+  }
+
+  // A topic's id (Metadata v10+, Produce v13+): made from its name, the same for every call.
+  static protocol::uuid topic_id_of(const std::string& name) {
+    protocol::uuid id{};
+    for (std::size_t i = 0; i < name.size(); ++i) id[i % id.size()] ^= static_cast<std::uint8_t>(name[i] + i);
+    id[0] |= 0x80;  // never all zero ("no id")
+    return id;
   }
 
   int leader_of(const std::string& topic, std::int32_t partition) const {

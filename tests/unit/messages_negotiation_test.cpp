@@ -167,17 +167,17 @@ TEST(MessagesNegotiation, Kafka44BrokerAndCaps) {
   auto b = broker({{api_key::produce, 0, 13}, {api_key::metadata, 0, 13}, {api_key::api_versions, 0, 5},
                    {api_key::init_producer_id, 0, 5}, {api_key::fetch, 4, 18}});
   auto n = negotiate(b);
-  EXPECT_EQ(n.version(api_key::produce), v(12));  // v13 needs topic ids: opt-in
+  EXPECT_EQ(n.version(api_key::produce), v(13));  // topics by id (KIP-516); the core fills them from Metadata
   EXPECT_EQ(n.version(api_key::metadata), v(12));
   EXPECT_EQ(n.version(api_key::api_versions), v(4));
   EXPECT_EQ(n.version(api_key::fetch), v(18));
 
   client_version_limits limits;
-  limits.produce_max = 13;
+  limits.produce_max = 12;  // a name-only caller
   limits.metadata_max = 13;
   limits.fetch_max = 12;
   auto m = negotiate(b, limits);
-  EXPECT_EQ(m.version(api_key::produce), v(13));
+  EXPECT_EQ(m.version(api_key::produce), v(12));
   EXPECT_EQ(m.version(api_key::metadata), v(13));
   EXPECT_EQ(m.version(api_key::fetch), v(12));
 
@@ -196,7 +196,7 @@ TEST(MessagesNegotiation, TransactionsApis) {
   EXPECT_EQ(n.version(api_key::add_offsets_to_txn), v(4));
   EXPECT_EQ(n.version(api_key::end_txn), v(5));
   EXPECT_EQ(n.version(api_key::txn_offset_commit), v(5));  // v6 names topics by id
-  EXPECT_EQ(n.version(api_key::produce), v(12));
+  EXPECT_EQ(n.version(api_key::produce), v(13));
 
   auto v1 = negotiate(b, transactions_v1_limits());
   EXPECT_EQ(v1.version(api_key::add_partitions_to_txn), v(3));
@@ -243,5 +243,5 @@ TEST(MessagesNegotiation, ClientRangesAreWithinTheCodecs) {
   auto ranges = client_supported_versions();
   EXPECT_EQ(ranges[0].key, api_key::produce);
   EXPECT_EQ(ranges[0].min_version, 3);
-  EXPECT_EQ(ranges[0].max_version, 12);
+  EXPECT_EQ(ranges[0].max_version, 13);
 }

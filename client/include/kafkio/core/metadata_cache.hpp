@@ -92,6 +92,9 @@ class metadata_cache {
   }
 
   void set_brokers(std::map<std::int32_t, broker_endpoint> brokers) { brokers_ = std::move(brokers); }
+  // One broker learned outside Metadata (a Produce response's NodeEndpoints, KIP-951); the next Metadata response
+  // replaces the whole list as usual.
+  void set_broker(broker_endpoint b) { brokers_[b.node_id] = std::move(b); }
   void set_topic(const std::string& name, topic_metadata t) { topics_[name] = std::move(t); }
   void forget_topic(const std::string& name) { topics_.erase(name); }
   void set_controller(std::int32_t id) noexcept { controller_ = id; }

@@ -50,6 +50,8 @@ struct producer_batch {
   std::int16_t producer_epoch = -1;
   std::int32_t base_sequence = -1;
   protocol::bytes_view bytes;  // the sealed batch (inside `builder`), valid while sealed
+  // The topic id its last Produce request named it by (v13+, KIP-516), to find it in the response; zero for v12-.
+  protocol::uuid topic_id{};
 
   std::int32_t record_count() const noexcept { return static_cast<std::int32_t>(records.size()); }
 };

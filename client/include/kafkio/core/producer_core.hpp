@@ -269,6 +269,8 @@ class producer_core {
 
   // connections and metadata (impl/links.hpp)
   link& link_for(std::int32_t node_id);
+  void follow_broker_address(const broker_endpoint& b);
+  void learn_node_endpoints(const protocol::produce_response_view& res);
   link* link_of(connection_id c);
   link* any_ready_link();
   void ensure_connected(link& l, time_point now);

@@ -4,9 +4,10 @@
 // For each API the client uses the highest version both sides support: min(client max, broker max), provided it
 // is at least max(client min, broker min). The client's ranges below are what kafkio's codecs implement, narrowed
 // where a newer version changes semantics the producer does not handle:
-//  - Produce 3..12 by default. v0-2 are gone from 4.x brokers (yet 4.x brokers still advertise MinVersion 0,
-//    KAFKA-18659; our min of 3 makes that harmless). v13 identifies topics by id instead of name, which needs topic
-//    ids from Metadata v10+; raise `produce_max` to 13 once the caller fills produce_request topic ids.
+//  - Produce 3..13. v0-2 are gone from 4.x brokers (yet 4.x brokers still advertise MinVersion 0, KAFKA-18659; our
+//    min of 3 makes that harmless). v13 identifies topics by id instead of name (KIP-516), so its caller fills
+//    produce_request topic ids from Metadata v10+ (and sends v12 for a topic without one); a name-only caller
+//    sets `produce_max` = 12.
 //  - Metadata 1..12 by default (v0 cannot ask for "no topics"; v13 only adds a top-level error code the caller must
 //    then check, so it is opt-in via `metadata_max`).
 //  - InitProducerId 0..5: v6 is "unstable" (brokers do not advertise or accept it by default).
@@ -37,7 +38,7 @@ struct api_version_range {
 
 // Caps on the client side; values above what the codecs implement are clamped to it.
 struct client_version_limits {
-  std::int16_t produce_max = 12;
+  std::int16_t produce_max = 13;
   std::int16_t metadata_max = 12;
   std::int16_t fetch_max = fetch_request::max_version;
   std::int16_t end_txn_max = 5;

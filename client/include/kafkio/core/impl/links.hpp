@@ -440,17 +440,38 @@ inline bool topic_error_is_final(std::int16_t error) noexcept {
          error == static_cast<std::int16_t>(kafka_errc::topic_authorization_failed);
 }
 
+// A broker that moved (same node id, another host or port) gets a fresh connection at its new address.
+inline void producer_core::follow_broker_address(const broker_endpoint& b) {
+  auto it = links_.find(b.node_id);
+  if (it == links_.end()) return;
+  auto& l = it->second;
+  if (l.host == b.host && l.port == std::to_string(b.port)) return;
+  if (!l.host.empty()) on_link_down(l, make_error_code(client_errc::broker_connection_failed), "the broker moved");
+  l.host = b.host;
+  l.port = std::to_string(b.port);
+  l.reconnect_at = {};
+}
+
+// KIP-951: with NOT_LEADER_OR_FOLLOWER (and the like) a Produce v10+ response names the partition's new leader
+// and, in NodeEndpoints, where to reach it, so the retry goes there without a Metadata round trip first, even to
+// a broker the producer has never heard of (one just added to the cluster). Entries that cannot be an address are
+// ignored; Metadata, which the error asks for anyway, stays the authority.
+inline void producer_core::learn_node_endpoints(const protocol::produce_response_view& res) {
+  for (const auto& n : res.node_endpoints) {
+    if (n.node_id < 0 || n.host.empty() || n.port <= 0 || n.port > 65535) continue;
+    const auto* known = metadata_.broker(n.node_id);
+    if (known && known->host == n.host && known->port == n.port) continue;
+    broker_endpoint b{n.node_id, std::string(n.host), n.port};
+    log(log_level::info, "node " + std::to_string(b.node_id) + " is at " + b.host + ":" + std::to_string(b.port) +
+                             " (Produce response NodeEndpoints)");
+    follow_broker_address(b);
+    metadata_.set_broker(std::move(b));
+  }
+}
+
 inline void producer_core::on_metadata(const metadata_result& m, time_point now) {
   if (!m.brokers.empty()) {
-    for (const auto& [id, b] : m.brokers) {  // a broker that moved gets a fresh connection
-      auto it = links_.find(id);
-      if (it != links_.end() && (it->second.host != b.host || it->second.port != std::to_string(b.port))) {
-        on_link_down(it->second, make_error_code(client_errc::broker_connection_failed), "the broker moved");
-        it->second.host = b.host;
-        it->second.port = std::to_string(b.port);
-        it->second.reconnect_at = {};
-      }
-    }
+    for (const auto& [id, b] : m.brokers) follow_broker_address(b);
     metadata_.set_brokers(m.brokers);
   }
   bool incomplete = false;

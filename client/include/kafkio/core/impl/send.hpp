@@ -335,24 +335,40 @@ inline void producer_core::drain_to(link& l, std::vector<std::pair<topic_queue*,
       req.transactional_id = std::string_view(cfg_.transactional_id);
       txn_->on_batch_sent();
     }
+    // Produce v13 names topics by id (KIP-516). A topic whose id Metadata did not give (an older broker answered
+    // it) sends the request as v12, by name, which every broker that speaks v13 still takes.
+    auto request_version = version;
     for (std::size_t i = 0; i < data.size(); ++i) {
-      if (i == 0 || *data[i].topic != *data[i - 1].topic) req.topic_data.emplace_back().name = *data[i].topic;
+      if (i == 0 || *data[i].topic != *data[i - 1].topic) {
+        auto& td = req.topic_data.emplace_back();
+        td.name = *data[i].topic;
+        if (version >= 13) {
+          const auto* tm = metadata_.topic(*data[i].topic);
+          td.topic_id = tm ? tm->topic_id : protocol::uuid{};
+          if (td.topic_id == protocol::uuid{}) request_version = 12;
+        }
+      }
       auto& pd = req.topic_data.back().partition_data.emplace_back();
       pd.index = data[i].partition;
       pd.records = data[i].batch;
     }
+    for (auto& b : taken) {
+      const auto* tm = request_version >= 13 ? metadata_.topic(*b->topic) : nullptr;
+      b->topic_id = tm ? tm->topic_id : protocol::uuid{};
+    }
     auto frame = l.pipe->take_frame_buffer();
     frame.reserve(size);  // the batches are copied once, straight into the frame
     auto corr = next_correlation_id();
-    protocol::encode_request(frame, req, version, corr, cfg_.client_id);
+    protocol::encode_request(frame, req, request_version, corr, cfg_.client_id);
     ++counters_.produce_requests;
     counters_.batches_sent += taken.size();
     ++l.produce_in_flight;
     l.drained_at = now;
     send_request(l, std::move(frame), corr, expect_response,
-                 [this, taken = std::move(taken), version](link& l, std::error_code ec, protocol::bytes_view f) mutable {
+                 [this, taken = std::move(taken), request_version](link& l, std::error_code ec,
+                                                                   protocol::bytes_view f) mutable {
                    if (l.produce_in_flight) --l.produce_in_flight;
-                   on_produce_response(l, taken, ec, f, version);
+                   on_produce_response(l, taken, ec, f, request_version);
                  });
   }
 }
@@ -368,10 +384,11 @@ inline void producer_core::on_produce_response(link& l, std::vector<batch_ptr>& 
     // A response that does not decode means the byte stream cannot be trusted any more: drop the connection too.
     ec = protocol::decode_response_body(frame, version, res);
     if (ec && l.st != link::state::down) on_link_down(l, ec, "undecodable Produce response");
+    if (!ec) learn_node_endpoints(res);  // before the leader hints below, so that they lead somewhere
   }
   auto find = [&](const batch& b) -> const protocol::produce_response_view::topic_produce_response::partition_produce_response* {
     for (const auto& t : res.responses)
-      if (t.name == *b.topic)
+      if (version >= 13 ? t.topic_id == b.topic_id : t.name == *b.topic)
         for (const auto& p : t.partition_responses)
           if (p.index == b.partition) return &p;
     return nullptr;
