@@ -62,12 +62,21 @@ class core_harness {
     std::string topic;
     std::optional<std::int32_t> partition;
     std::optional<std::string> key, value;
+    std::vector<std::pair<std::string, std::optional<std::string>>> headers{};
   };
+  // The record the core is given for `r` (views into `r`; the headers' views live in `header_views`).
+  static producer_record view_of(const owned& r, std::vector<header>& header_views) {
+    header_views.clear();
+    for (const auto& [k, v] : r.headers)
+      header_views.push_back({k, v ? std::optional<std::string_view>(*v) : std::nullopt});
+    return {r.topic, r.partition, r.key ? std::optional<std::string_view>(*r.key) : std::nullopt,
+            r.value ? std::optional<std::string_view>(*r.value) : std::nullopt, header_views, std::nullopt};
+  }
   completion_id send(const owned& r, bool wait_for_room = true) {
     auto id = next_id();
     records_[id] = r;
-    producer_record pr{r.topic, r.partition, r.key ? std::optional<std::string_view>(*r.key) : std::nullopt,
-                       r.value ? std::optional<std::string_view>(*r.value) : std::nullopt, {}, std::nullopt};
+    std::vector<header> hv;
+    auto pr = view_of(r, hv);
     last_send_result = core.send(pr, id, wait_for_room);
     settle();
     return id;
@@ -77,8 +86,8 @@ class core_harness {
   completion_id send_without_pass(const owned& r) {
     auto id = next_id();
     records_[id] = r;
-    producer_record pr{r.topic, r.partition, r.key ? std::optional<std::string_view>(*r.key) : std::nullopt,
-                       r.value ? std::optional<std::string_view>(*r.value) : std::nullopt, {}, std::nullopt};
+    std::vector<header> hv;
+    auto pr = view_of(r, hv);
     last_send_result = core.send(pr, id, true);
     return id;
   }
@@ -97,8 +106,8 @@ class core_harness {
     for (const auto& r : rs) {
       auto id = next_id();
       records_[id] = r;
-      producer_record pr{r.topic, r.partition, r.key ? std::optional<std::string_view>(*r.key) : std::nullopt,
-                         r.value ? std::optional<std::string_view>(*r.value) : std::nullopt, {}, std::nullopt};
+      std::vector<header> hv;
+      auto pr = view_of(r, hv);
       last_send_result = core.send(pr, id, true);
       ids.push_back(id);
     }

@@ -59,6 +59,7 @@ struct fake_produce_attempt {
   std::int64_t producer_id = -1;
   std::int16_t producer_epoch = -1;
   std::int32_t base_sequence = -1;
+  int codec = 0;  // the batch's compression (Kafka's ids: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)
   std::vector<fake_record> records;
   std::int16_t error = 0;          // partition error answered
   std::int64_t base_offset = -1;   // where it was written, or the original offset of a duplicate
@@ -697,6 +698,7 @@ class fake_cluster {
     a.producer_id = h.producer_id;
     a.producer_epoch = h.producer_epoch;
     a.base_sequence = h.base_sequence;
+    a.codec = h.codec_id();
     protocol::record_view rv;
     while (rd.next_record(rv)) {
       auto str = [](const std::optional<bytes_view>& b) {

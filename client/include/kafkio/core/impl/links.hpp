@@ -454,17 +454,24 @@ inline void producer_core::follow_broker_address(const broker_endpoint& b) {
 
 // KIP-951: with NOT_LEADER_OR_FOLLOWER (and the like) a Produce v10+ response names the partition's new leader
 // and, in NodeEndpoints, where to reach it, so the retry goes there without a Metadata round trip first, even to
-// a broker the producer has never heard of (one just added to the cluster). Entries that cannot be an address are
-// ignored; Metadata, which the error asks for anyway, stays the authority.
+// a broker the producer has never heard of (one just added to the cluster). Only nodes this response names as a
+// leader and the producer does not know are taken: a known broker's address is Metadata's to change (an entry that
+// disagreed with it would otherwise make connections flap between the two), and entries that cannot be an address
+// are ignored.
 inline void producer_core::learn_node_endpoints(const protocol::produce_response_view& res) {
   for (const auto& n : res.node_endpoints) {
-    if (n.node_id < 0 || n.host.empty() || n.port <= 0 || n.port > 65535) continue;
-    const auto* known = metadata_.broker(n.node_id);
-    if (known && known->host == n.host && known->port == n.port) continue;
+    if (n.node_id < 0 || n.host.empty() || n.port <= 0 || n.port > 65535 || metadata_.broker(n.node_id)) continue;
+    bool named = false;
+    for (const auto& t : res.responses)
+      for (const auto& p : t.partition_responses) named = named || p.current_leader.leader_id == n.node_id;
+    if (!named) continue;
     broker_endpoint b{n.node_id, std::string(n.host), n.port};
     log(log_level::info, "node " + std::to_string(b.node_id) + " is at " + b.host + ":" + std::to_string(b.port) +
                              " (Produce response NodeEndpoints)");
-    follow_broker_address(b);
+    if (auto it = links_.find(b.node_id); it != links_.end() && it->second.host.empty()) {
+      it->second.host = b.host;
+      it->second.port = std::to_string(b.port);
+    }
     metadata_.set_broker(std::move(b));
   }
 }

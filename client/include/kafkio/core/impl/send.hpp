@@ -445,7 +445,10 @@ inline void producer_core::handle_partition_result(batch_ptr b, std::int16_t err
   auto action = classify_produce_error(error, idempotent());
   // In a transaction a broken sequence or a stale epoch is not repaired under the records' feet: the batch fails,
   // which makes the transaction abortable (or, fenced, fatal); the abort bumps the epoch (Java's TransactionManager).
-  if (txn_ && (action == produce_error_action::out_of_order || action == produce_error_action::new_producer_id))
+  // A batch refused only because an earlier one was not written (out of order, but not the next sequence: the
+  // earlier one was split, or is being retried) is simply retried, in a transaction too (Java's canRetry).
+  if (txn_ && (action == produce_error_action::new_producer_id ||
+               (action == produce_error_action::out_of_order && b->base_sequence == q.last_acked_sequence + 1)))
     action = produce_error_action::fail;
   // An answer about the batch's own sequence settles whether an earlier copy was written; a transient refusal of
   // this copy (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, ...) says nothing about earlier ones.
@@ -495,13 +498,14 @@ inline void producer_core::retry_batch(batch_ptr b, std::error_code why, time_po
 }
 
 // Where a batch that was sent goes back into its queue: in sequence order, ahead of every batch not yet sent
-// (those are newer).
+// (those are newer). A batch is numbered when it is first sent, so a queued batch with a sequence was sent (a retry,
+// or a part of a split batch) and one without was not. Without idempotence nothing has a sequence: the batch goes
+// first (one batch per partition is in flight).
 inline std::size_t producer_core::sequence_position(const pqueue& q, const batch& b) {
   std::size_t pos = 0;
   for (; pos < q.queued.size(); ++pos) {
     const auto& o = q.queued[pos];
-    if (o->base_sequence < 0 || o->attempts == 0 || (b.base_sequence >= 0 && o->base_sequence > b.base_sequence))
-      break;
+    if (o->base_sequence < 0 || (b.base_sequence >= 0 && o->base_sequence > b.base_sequence)) break;
   }
   return pos;
 }
@@ -511,9 +515,9 @@ inline std::size_t producer_core::sequence_position(const pqueue& q, const batch
 // client does, the batch is split instead of failing records that each fit: two halves take its place in the
 // queue, each split again if still too large, so after at most log2(records) round trips only a record too large
 // on its own fails. Under idempotence the halves carry the sequence range the broker refused (base.., base+n1..),
-// so nothing is renumbered and no copy can be written twice. The split counts as an attempt, like a retry (which
-// keeps the halves in sequence order should a later batch come back behind them). False if `b` cannot be split
-// (one record, or its records unreadable); `b` is then left to the caller.
+// so nothing is renumbered and no copy can be written twice. As in Java the halves are new batches: the split does
+// not count toward `retries`. False if `b` cannot be split (one record, or its records unreadable); `b` is then
+// left to the caller.
 inline bool producer_core::split_batch(batch_ptr& b, std::string_view why, time_point now) {
   const auto count = b->record_count();
   if (count < 2 || finished()) return false;
@@ -532,7 +536,7 @@ inline bool producer_core::split_batch(batch_ptr& b, std::string_view why, time_
     half->created = b->created;
     half->deadline = b->deadline;
     half->retry_at = now;
-    half->attempts = b->attempts + 1;
+    half->attempts = b->attempts;
     half->full = true;
     half->producer_id = b->producer_id;
     half->producer_epoch = b->producer_epoch;
