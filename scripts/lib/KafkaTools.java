@@ -10,7 +10,9 @@
 //   ARGC, STDOUT_FILE, STDERR_FILE, MAIN_CLASS, ARG...     (ARGC counts MAIN_CLASS and its arguments)
 // The tool's System.out and System.err go to the two files; the answer is its exit status and a newline.
 // Requests run one at a time: the tools keep static state (ConsoleConsumer counts messages in a static field,
-// reset here before each run) and System.out is global.
+// reset here before each run) and System.out is global. A caller that goes away before its answer (killed by a
+// timeout) ends this JVM, so that no later call waits behind a tool nobody reads: scripts/kafka then starts a JVM
+// per call again.
 import java.io.ByteArrayOutputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -31,14 +33,26 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 public final class KafkaTools {
   // Only tools that read no relative paths and no stdin: this JVM's working directory is not the caller's.
   static final Set<String> TOOLS = Set.of("org.apache.kafka.tools.TopicCommand",
       "org.apache.kafka.tools.GetOffsetShell", "org.apache.kafka.tools.consumer.ConsoleConsumer");
 
+  static final PrintStream log = System.err;  // tools.log, whatever a running tool's System.err is
+
   // The first status a tool passed to Kafka's Exit.exit/halt during the current request, or null.
   static volatile Integer exitStatus;
+
+  // Thrown by a failing Exit.exit (status != 0): the tool's code after such a call (a usage error found in option
+  // checks, say) must not go on to do the work, as it would not in a JVM that exits. An Error, so that only a
+  // catch (Throwable) stops it, and TopicCommand's then returns 1 anyway.
+  static final class ExitFailed extends Error {
+    ExitFailed(int status) {
+      super("the tool exits with status " + status + " here (KafkaTools stops it at Exit.exit)", null, false, false);
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     if (args.length != 1) throw new IllegalArgumentException("usage: KafkaTools PORT_FILE");
@@ -50,18 +64,18 @@ public final class KafkaTools {
       Files.move(tmp, portFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       for (;;) {
         try (Socket s = server.accept()) {
-          serve(s);
-        } catch (IOException | RuntimeException e) {
-          System.err.println("KafkaTools: request failed: " + e);
+          serve(s, portFile);
+        } catch (Throwable e) {  // one bad request (or a tool's linkage error) must not end the JVM
+          log.println("KafkaTools: request failed: " + e);
         }
       }
     }
   }
 
   // Kafka 4.x has org.apache.kafka.common.utils.internals.Exit, 3.x org.apache.kafka.common.utils.Exit (the Scala
-  // tools' kafka.utils.Exit delegates to it). An exit records its status and returns: throwing would not do, since
-  // TopicCommand calls Exit.exit(0) inside a catch (Throwable) that turns whatever it catches into status 1. The
-  // tools only close and return after calling it. Shutdown hooks are not registered: this JVM outlives every tool
+  // tools' kafka.utils.Exit delegates to it). An exit records its first status; exit(0) then returns, since
+  // TopicCommand calls Exit.exit(0) inside a catch (Throwable) that turns whatever it catches into status 1 (the
+  // tools only close and return after a successful exit), and a failing exit throws ExitFailed. Shutdown hooks are not registered: this JVM outlives every tool
   // run (ConsoleConsumer's hook would wait on a latch of a consumer long closed).
   static void routeExitsHere() throws ReflectiveOperationException {
     int found = 0;
@@ -75,7 +89,9 @@ public final class KafkaTools {
       Class<?> procedure = Class.forName(name + "$Procedure");
       Class<?> hookAdder = Class.forName(name + "$ShutdownHookAdder");
       Object record = proxy(procedure, a -> {
-        if (exitStatus == null) exitStatus = (Integer) a[0];
+        int status = (Integer) a[0];
+        if (exitStatus == null) exitStatus = status;
+        if (status != 0) throw new ExitFailed(status);
         return null;
       });
       exit.getMethod("setExitProcedure", procedure).invoke(null, record);
@@ -101,17 +117,44 @@ public final class KafkaTools {
     });
   }
 
-  static void serve(Socket s) throws IOException {
+  static void serve(Socket s, Path portFile) throws IOException {
+    s.setSoTimeout(10000);  // a request is written at once; a silent connection must not hold the queue
     InputStream in = s.getInputStream();
     int argc = Integer.parseInt(field(in));
     if (argc < 1 || argc > 1000) throw new IOException("bad argument count " + argc);
     String outFile = field(in), errFile = field(in);
     List<String> argv = new ArrayList<>();
     for (int i = 0; i < argc; ++i) argv.add(field(in));
+    s.setSoTimeout(0);
+    AtomicBoolean answered = watchCaller(in, portFile);
     int status = run(argv, outFile, errFile);
+    answered.set(true);
     OutputStream out = s.getOutputStream();
-    out.write((status + "\n").getBytes(StandardCharsets.US_ASCII));
+    out.write(((status & 0xff) + "\n").getBytes(StandardCharsets.US_ASCII));
     out.flush();
+  }
+
+  // The caller sends nothing more and closes only after reading the status, so the end of its stream before that
+  // means it is gone (killed, say, by a test's timeout while a consumer waited).
+  static AtomicBoolean watchCaller(InputStream in, Path portFile) {
+    AtomicBoolean answered = new AtomicBoolean(false);
+    Thread t = new Thread(() -> {
+      try {
+        if (in.read() >= 0) return;  // not in the protocol; leave it to the request
+      } catch (IOException e) {
+        return;  // our side closed the socket: the request was answered
+      }
+      if (answered.get()) return;
+      try {
+        Files.deleteIfExists(portFile);
+      } catch (IOException ignored) {
+      }
+      log.println("KafkaTools: a caller went away before its answer; exiting so nobody waits behind it");
+      Runtime.getRuntime().halt(3);
+    }, "caller-watch");
+    t.setDaemon(true);
+    t.start();
+    return answered;
   }
 
   static String field(InputStream in) throws IOException {
@@ -142,9 +185,9 @@ public final class KafkaTools {
         String[] rest = argv.subList(1, argv.size()).toArray(new String[0]);
         tool.getMethod("main", String[].class).invoke(null, (Object) rest);
       } catch (InvocationTargetException e) {
-        e.getCause().printStackTrace(err);
+        if (!(e.getCause() instanceof ExitFailed)) e.getCause().printStackTrace(err);
         status = 1;
-      } catch (ReflectiveOperationException | RuntimeException e) {
+      } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
         e.printStackTrace(err);
         status = 1;
       } finally {
