@@ -10,7 +10,7 @@
 //   ARGC, STDOUT_FILE, STDERR_FILE, MAIN_CLASS, ARG...     (ARGC counts MAIN_CLASS and its arguments)
 // The tool's System.out and System.err go to the two files; the answer is its exit status and a newline.
 // Requests run one at a time: the tools keep static state (ConsoleConsumer counts messages in a static field,
-// reset here before each run) and System.out is global. A caller that goes away before its answer (killed by a
+// which its run() sets to 0 first) and System.out is global. A caller that goes away before its answer (killed by a
 // timeout) ends this JVM, so that no later call waits behind a tool nobody reads: scripts/kafka then starts a JVM
 // per call again.
 import java.io.ByteArrayOutputStream;
@@ -19,9 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -75,8 +73,9 @@ public final class KafkaTools {
   // Kafka 4.x has org.apache.kafka.common.utils.internals.Exit, 3.x org.apache.kafka.common.utils.Exit (the Scala
   // tools' kafka.utils.Exit delegates to it). An exit records its first status; exit(0) then returns, since
   // TopicCommand calls Exit.exit(0) inside a catch (Throwable) that turns whatever it catches into status 1 (the
-  // tools only close and return after a successful exit), and a failing exit throws ExitFailed. Shutdown hooks are not registered: this JVM outlives every tool
-  // run (ConsoleConsumer's hook would wait on a latch of a consumer long closed).
+  // tools only close and return after a successful exit), and a failing exit throws ExitFailed. Shutdown hooks are
+  // not registered: this JVM outlives every tool run (ConsoleConsumer's hook would wait on a latch of a consumer
+  // long closed).
   static void routeExitsHere() throws ReflectiveOperationException {
     int found = 0;
     for (String name : List.of("org.apache.kafka.common.utils.internals.Exit", "org.apache.kafka.common.utils.Exit")) {
@@ -181,7 +180,6 @@ public final class KafkaTools {
       int status = 0;
       try {
         Class<?> tool = Class.forName(argv.get(0));
-        resetCounters(tool);
         String[] rest = argv.subList(1, argv.size()).toArray(new String[0]);
         tool.getMethod("main", String[].class).invoke(null, (Object) rest);
       } catch (InvocationTargetException e) {
@@ -195,18 +193,6 @@ public final class KafkaTools {
         System.setErr(savedErr);
       }
       return exitStatus != null ? exitStatus : status;
-    }
-  }
-
-  // ConsoleConsumer's static messageCount would otherwise carry over, and --max-messages compares against it.
-  static void resetCounters(Class<?> tool) throws IllegalAccessException {
-    for (Field f : tool.getDeclaredFields()) {
-      int m = f.getModifiers();
-      if (f.getName().equals("messageCount") && Modifier.isStatic(m) && !Modifier.isFinal(m) &&
-          f.getType() == int.class) {
-        f.setAccessible(true);
-        f.setInt(null, 0);
-      }
     }
   }
 }
